@@ -1,0 +1,100 @@
+"""The predict -> code -> train loop, one function for both directions.
+
+The input of n bytes is cut into B contiguous segments (the first n % B one byte longer) that
+are coded in lockstep: at step t the model predicts byte t of every active segment from byte
+t-1, the coder encodes (or decodes) them, and every T steps the model trains on the block it
+has just coded. The decoder runs exactly this loop with the coder in decode mode, so both
+sides see the same weights, states and probabilities.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+
+from .coder import Decoder, Encoder
+from .determinism import torch_settings
+from .model import LSTMConfig, LSTMPredictor
+
+# progress(done_bytes, total_bytes, bits_so_far)
+Progress = Callable[[int, int, float], None]
+
+
+@dataclass
+class RunStats:
+    n: int
+    bits: float  # sum of -log2 p over the coded symbols: the model's cross-entropy
+    seconds: float
+    updates: int
+
+
+def segment_lengths(n: int, B: int) -> np.ndarray:
+    """Balanced split: non-increasing lengths, so the active streams are always a prefix."""
+    base, extra = divmod(n, B)
+    return np.array([base + (i < extra) for i in range(B)], dtype=np.int64)
+
+
+def to_streams(data: bytes, B: int) -> np.ndarray:
+    """Token buffer [L+1, B]: row 0 is the start symbol, row t+1 is byte t of each segment."""
+    lens = segment_lengths(len(data), B)
+    tok = np.zeros((int(lens.max(initial=0)) + 1, B), dtype=np.uint8)
+    src = np.frombuffer(data, dtype=np.uint8)
+    starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
+    for i in range(B):
+        tok[1:lens[i] + 1, i] = src[starts[i]:starts[i] + lens[i]]
+    return tok
+
+
+def from_streams(tok: np.ndarray, n: int) -> bytes:
+    lens = segment_lengths(n, tok.shape[1])
+    return b"".join(tok[1:lens[i] + 1, i].tobytes() for i in range(tok.shape[1]))
+
+
+def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, threads: int,
+        progress: Optional[Progress] = None) -> RunStats:
+    """Code n bytes held (encoder) or to be written (decoder) in tok [L+1, B]."""
+    B, T = cfg.streams, cfg.bptt
+    lens = segment_lengths(n, B)
+    L = int(lens.max(initial=0))
+    active = np.searchsorted(-lens, -np.arange(L), side="left")  # streams with len > t
+    t0 = time.perf_counter()
+    bits = 0.0
+    with torch_settings(threads):
+        model = LSTMPredictor(cfg)
+        tok_t = torch.from_numpy(tok)  # shares memory: decoded rows appear here too
+        state = model.initial_state(B)
+        block_state = [(h.clone(), c.clone()) for h, c in state]
+        last_report = t0
+        for t in range(L):
+            k = int(active[t])
+            probs = model.step(tok_t[t].long(), state)[:k].numpy()  # [k, V]
+            sym = coder.code(tok[t + 1, :k], probs)
+            tok[t + 1, :k] = sym
+            bits -= float(np.log2(probs[np.arange(k), sym].astype(np.float64)).sum())
+            if (t + 1) % T == 0 and t + 1 < L:
+                blk = tok_t[t + 1 - T:t + 2].long()  # [T+1, B]
+                model.train_block(blk[:-1], blk[1:], block_state)
+                block_state = [(h.clone(), c.clone()) for h, c in state]
+            if progress is not None and (t + 1 == L or time.perf_counter() - last_report > 0.25):
+                last_report = time.perf_counter()
+                progress(int(np.minimum(lens, t + 1).sum()), n, bits)
+        updates = model.updates
+    return RunStats(n=n, bits=bits, seconds=time.perf_counter() - t0, updates=updates)
+
+
+def encode(data: bytes, cfg: LSTMConfig, threads: int,
+           progress: Optional[Progress] = None) -> tuple[bytes, RunStats]:
+    coder = Encoder()
+    stats = run(cfg, len(data), coder, to_streams(data, cfg.streams), threads, progress)
+    return coder.finish(), stats
+
+
+def decode(payload: bytes, n: int, cfg: LSTMConfig, threads: int,
+           progress: Optional[Progress] = None) -> tuple[bytes, RunStats]:
+    coder = Decoder(payload)
+    tok = np.zeros((int(segment_lengths(n, cfg.streams).max(initial=0)) + 1, cfg.streams), np.uint8)
+    stats = run(cfg, n, coder, tok, threads, progress)
+    return from_streams(tok, n), stats

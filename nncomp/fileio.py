@@ -1,0 +1,66 @@
+"""Safe output files: written beside the target under a temporary name, published on success.
+
+An error, Ctrl-C or SIGTERM leaves no partial output; without --force an existing file is
+never replaced, and of two processes racing for one name exactly one wins (os.link fails
+when the name exists, atomically).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+from typing import BinaryIO, Iterator, Optional
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so that the same cleanup runs."""
+
+
+def install_sigterm_handler() -> None:
+    def handler(signum, frame):  # noqa: ARG001
+        raise Terminated()
+    signal.signal(signal.SIGTERM, handler)
+
+
+@contextlib.contextmanager
+def atomic_output(path: str, force: bool, like: Optional[str] = None) -> Iterator[BinaryIO]:
+    """Yield a file to write; on success it becomes `path` with `like`'s mode and times."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.lexists(path) and not force:
+        raise FileExistsError(f"{path} already exists; use -f to overwrite")
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+                               dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        if like is not None:
+            shutil.copystat(like, tmp)
+        if force:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise FileExistsError(f"{path} already exists; use -f to overwrite") from None
+            except OSError:
+                # Filesystems without hard links: rename, checking existence right before.
+                if os.path.lexists(path):
+                    raise FileExistsError(f"{path} already exists; use -f to overwrite") from None
+                os.replace(tmp, path)
+        _fsync_dir(directory)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _fsync_dir(directory: str) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

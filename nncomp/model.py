@@ -1,0 +1,195 @@
+"""The predictor: a byte-level LSTM trained online, NNCP style.
+
+Two paths share one set of weights:
+- `step` predicts one symbol per stream from the previous one (no autograd). Encoder and
+  decoder both call it, so both compute the same floats.
+- `train_block` runs the fused nn.LSTM kernel over a [T, B] block with autograd and takes one
+  Adam step. Its floats differ from `step`'s at ~1e-7, which does not matter: both directions
+  run it identically, and its output is only ever used to update the weights.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+
+# Bounds a header is checked against before anything is allocated (docs/FORMAT.md).
+BOUNDS = {
+    "vocab": (256, 256),
+    "embed": (1, 4096),
+    "hidden": (1, 4096),
+    "layers": (1, 16),
+    "streams": (1, 4096),
+    "bptt": (1, 4096),
+    "warmup": (0, 10**9),
+    "seed": (0, 2**63 - 1),
+}
+
+
+@dataclass(frozen=True)
+class LSTMConfig:
+    vocab: int = 256  # symbols; bytes for now
+    embed: int = 64  # embedding width E
+    hidden: int = 256  # LSTM width H
+    layers: int = 2  # stacked LSTM layers L
+    streams: int = 0  # parallel segments B; 0 = chosen from the input length
+    max_streams: int = 32  # upper bound when streams == 0
+    stream_len: int = 250_000  # target bytes per stream when streams == 0
+    bptt: int = 20  # truncated-BPTT block length T
+    lr: float = 4e-3
+    warmup: int = 100  # Adam updates of linear learning-rate warm-up
+    beta1: float = 0.0
+    beta2: float = 0.9999
+    eps: float = 1e-8
+    grad_clip: float = 1.0  # max global gradient norm; 0 = off
+    seed: int = 0
+    dtype: str = "float32"  # dtype of the stepwise prediction path
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LSTMConfig":
+        """Build a config from untrusted data (a file header), checking every field."""
+        if not isinstance(d, dict):
+            raise ValueError("model config is not an object")
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = set(d) - set(fields)
+        if unknown:
+            raise ValueError(f"unknown model config fields: {sorted(unknown)}")
+        missing = set(fields) - set(d)
+        if missing:
+            raise ValueError(f"missing model config fields: {sorted(missing)}")
+        for name, f in fields.items():
+            v = d[name]
+            if f.type == "int" and (type(v) is not int):
+                raise ValueError(f"config field {name} must be an integer")
+            if f.type == "float" and (type(v) not in (int, float) or not math.isfinite(v)):
+                raise ValueError(f"config field {name} must be a finite number")
+            if f.type == "str" and type(v) is not str:
+                raise ValueError(f"config field {name} must be a string")
+        cfg = cls(**d)
+        cfg.check()
+        return cfg
+
+    def check(self) -> None:
+        for name, (lo, hi) in BOUNDS.items():
+            v = getattr(self, name)
+            if name == "streams" and v == 0:
+                continue
+            if not lo <= v <= hi:
+                raise ValueError(f"config field {name}={v} outside [{lo}, {hi}]")
+        if not 1 <= self.max_streams <= BOUNDS["streams"][1] or self.stream_len < 1:
+            raise ValueError("stream selection fields out of range")
+        if not 0 < self.lr <= 1 or not 0 <= self.beta1 < 1 or not 0 <= self.beta2 < 1:
+            raise ValueError("optimizer fields out of range")
+        if not 0 < self.eps < 1 or not 0 <= self.grad_clip <= 1e6:
+            raise ValueError("optimizer fields out of range")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype {self.dtype!r} not one of {sorted(DTYPES)}")
+        # The parameter count bounds memory: refuse models far beyond any preset.
+        if self.n_params() > 2_000_000_000:
+            raise ValueError(f"model of {self.n_params()} parameters is too large")
+
+    def n_params(self) -> int:
+        E, H, L, V = self.embed, self.hidden, self.layers, self.vocab
+        lstm = sum(4 * H * ((E if i == 0 else E + H) + H + 2) for i in range(L))
+        return V * E + lstm + (L * H + 1) * V
+
+    def resolve_streams(self, n: int) -> "LSTMConfig":
+        """Fix B for an input of n bytes: few long streams learn faster on small inputs."""
+        if self.streams:
+            b = self.streams
+        else:
+            b = max(1, min(self.max_streams, n // self.stream_len))
+        return dataclasses.replace(self, streams=max(1, min(b, n)) if n else 1)
+
+
+class LSTMPredictor(nn.Module):
+    """Embedding -> L LSTM layers (each also sees the embedding) -> linear head over all layers."""
+
+    def __init__(self, cfg: LSTMConfig):
+        super().__init__()
+        self.cfg = cfg
+        E, H, L, V = cfg.embed, cfg.hidden, cfg.layers, cfg.vocab
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed)
+            self.embed = nn.Embedding(V, E)
+            self.lstms = nn.ModuleList(nn.LSTM(E if i == 0 else E + H, H) for i in range(L))
+            self.head = nn.Linear(L * H, V)
+        self.opt = torch.optim.Adam(
+            self.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps,
+            fused=True,
+        )
+        self.updates = 0
+        self._refresh_step_weights()
+
+    # -- stepwise prediction (the decoder's path, used by both directions) --
+
+    def initial_state(self, B: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        dt = DTYPES[self.cfg.dtype]
+        z = torch.zeros(B, self.cfg.hidden, dtype=dt)
+        return [(z.clone(), z.clone()) for _ in range(self.cfg.layers)]
+
+    def _refresh_step_weights(self) -> None:
+        """Cast the weights for the stepwise path once per update, not once per step."""
+        dt = DTYPES[self.cfg.dtype]
+        with torch.no_grad():
+            self._emb = self.embed.weight.detach().to(dt)
+            self._cells = [
+                tuple(p.detach().to(dt) for p in (m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0, m.bias_hh_l0))
+                for m in self.lstms
+            ]
+            self._head_w = self.head.weight.detach().to(dt).t().contiguous()  # [L*H, V]
+            self._head_b = self.head.bias.detach().to(dt)
+
+    @torch.no_grad()
+    def step(self, prev: torch.Tensor, state: list) -> torch.Tensor:
+        """prev: [B] int64 previous symbols; state updated in place. Returns probs [B, V] fp32."""
+        x = self._emb[prev]  # [B, E]
+        inp, outs = x, []
+        for i, (w_ih, w_hh, b_ih, b_hh) in enumerate(self._cells):
+            h, c = torch.lstm_cell(inp, state[i], w_ih, w_hh, b_ih, b_hh)  # [B, H] each
+            state[i] = (h, c)
+            outs.append(h)
+            inp = torch.cat([x, h], 1)  # [B, E+H]
+        logits = torch.addmm(self._head_b, torch.cat(outs, 1), self._head_w)  # [B, V]
+        return torch.softmax(logits.float(), 1)
+
+    # -- training on a block (same for both directions) --
+
+    def forward(self, inputs: torch.Tensor, state: list) -> torch.Tensor:
+        """inputs: [T, B] int64; state: per-layer (h, c) [B, H]. Returns logits [T, B, V]."""
+        x = self.embed(inputs)  # [T, B, E]
+        inp, outs = x, []
+        for i, lstm in enumerate(self.lstms):
+            h0, c0 = (s.float().unsqueeze(0) for s in state[i])  # [1, B, H]
+            out, _ = lstm(inp, (h0, c0))  # [T, B, H]
+            outs.append(out)
+            inp = torch.cat([x, out], 2)  # [T, B, E+H]
+        return self.head(torch.cat(outs, 2))  # [T, B, V]
+
+    def lr_now(self) -> float:
+        w = self.cfg.warmup
+        return self.cfg.lr * (min(1.0, (self.updates + 1) / w) if w else 1.0)
+
+    def train_block(self, inputs: torch.Tensor, targets: torch.Tensor, state: list) -> float:
+        """One truncated-BPTT Adam update on a [T, B] block starting from `state`."""
+        logits = self.forward(inputs, state)
+        loss = F.cross_entropy(logits.reshape(-1, self.cfg.vocab), targets.reshape(-1))
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.cfg.grad_clip:
+            nn.utils.clip_grad_norm_(self.parameters(), self.cfg.grad_clip, foreach=True)
+        for g in self.opt.param_groups:
+            g["lr"] = self.lr_now()
+        self.opt.step()
+        self.updates += 1
+        self._refresh_step_weights()
+        return float(loss.detach())

@@ -1,0 +1,168 @@
+"""The CLI through real subprocesses, as gzip/xz/zstd users and tar call it."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+TEXT = b"The quick brown fox jumps over the lazy dog. " * 200
+
+
+def run(cmd, *args, input=None, cwd=None, check_rc=None):
+    p = subprocess.run([*cmd, *args], input=input, capture_output=True, cwd=cwd, timeout=300)
+    if check_rc is not None:
+        assert p.returncode == check_rc, p.stderr.decode()
+    assert b"Traceback" not in p.stderr, p.stderr.decode()
+    return p
+
+
+@pytest.fixture
+def cli(nncomp_cmd):
+    return [*nncomp_cmd, "-p", "test"]
+
+
+def test_file_round_trip_keeps_input_and_metadata(cli, tmp_path):
+    src = tmp_path / "a.txt"
+    src.write_bytes(TEXT)
+    os.chmod(src, 0o640)
+    os.utime(src, (1_000_000_000, 1_000_000_000))
+    run(cli, str(src), check_rc=0)
+    arc = tmp_path / "a.txt.nnc"
+    assert src.exists() and arc.exists() and arc.stat().st_size < len(TEXT) // 3
+    assert arc.stat().st_mtime == 1_000_000_000 and (arc.stat().st_mode & 0o777) == 0o640
+    src.rename(tmp_path / "orig")
+    run(cli, "-d", str(arc), check_rc=0)
+    assert src.read_bytes() == TEXT and arc.exists()
+    assert list(tmp_path.iterdir()).__len__() == 3  # no temporary files left behind
+
+
+def test_pipe_round_trip(cli):
+    blob = run(cli, input=TEXT, check_rc=0).stdout
+    assert blob[:4] == b"\x89NNC"
+    assert run(cli, "-d", input=blob, check_rc=0).stdout == TEXT
+    assert run(cli, "-dc", "-", input=blob, check_rc=0).stdout == TEXT
+
+
+def test_refuses_to_overwrite_without_force(cli, tmp_path):
+    src = tmp_path / "a"
+    src.write_bytes(TEXT)
+    (tmp_path / "a.nnc").write_bytes(b"precious")
+    p = run(cli, str(src), check_rc=1)
+    assert b"already exists" in p.stderr
+    assert (tmp_path / "a.nnc").read_bytes() == b"precious"
+    run(cli, "-f", str(src), check_rc=0)
+    assert (tmp_path / "a.nnc").read_bytes()[:4] == b"\x89NNC"
+
+
+def test_suffix_rules_and_warning_exit_code(cli, tmp_path):
+    arc = tmp_path / "x.nnc"
+    arc.write_bytes(b"whatever")
+    p = run(cli, str(arc), check_rc=2)
+    assert b"already has .nnc suffix" in p.stderr
+    other = tmp_path / "x.bin"
+    other.write_bytes(b"data")
+    p = run(cli, "-d", str(other), check_rc=2)
+    assert b"unknown suffix" in p.stderr
+    p = run(cli, "-d", str(tmp_path), check_rc=2)
+    assert b"is a directory" in p.stderr
+
+
+def test_corrupt_archive_leaves_no_output_and_exits_1(cli, tmp_path):
+    good = run(cli, input=TEXT, check_rc=0).stdout
+    bad = bytearray(good)
+    bad[-5] ^= 0x40
+    arc = tmp_path / "c.nnc"
+    arc.write_bytes(bytes(bad))
+    p = run(cli, "-d", str(arc), check_rc=1)
+    assert b"checksum" in p.stderr and p.stderr.count(b"\n") == 1
+    assert sorted(os.listdir(tmp_path)) == ["c.nnc"]
+    p = run(cli, "-t", str(arc), check_rc=1)
+    missing = run(cli, "-d", str(tmp_path / "nope.nnc"), check_rc=1)
+    assert b"no such file" in missing.stderr
+
+
+def test_output_option_stdout_option_and_rm(cli, tmp_path):
+    src = tmp_path / "in"
+    src.write_bytes(TEXT)
+    run(cli, "-o", str(tmp_path / "out.bin"), str(src), check_rc=0)
+    assert run(cli, "-dc", str(tmp_path / "out.bin"), check_rc=0).stdout == TEXT
+    assert run(cli, "-c", str(src), check_rc=0).stdout == (tmp_path / "out.bin").read_bytes()
+    run(cli, "--rm", str(src), check_rc=0)
+    assert not src.exists() and (tmp_path / "in.nnc").exists()
+    run(cli, "-d", "--rm", str(tmp_path / "in.nnc"), check_rc=0)
+    assert src.read_bytes() == TEXT and not (tmp_path / "in.nnc").exists()
+
+
+def test_list_test_and_subcommands(nncomp_cmd, cli, tmp_path):
+    src = tmp_path / "f"
+    src.write_bytes(TEXT)
+    run(nncomp_cmd, "compress", "-p", "test", str(src), check_rc=0)
+    listing = run(nncomp_cmd, "-l", str(tmp_path / "f.nnc"), check_rc=0).stdout.decode()
+    assert "uncompressed" in listing and str(len(TEXT)) in listing and "test" in listing
+    assert run(nncomp_cmd, "info", str(tmp_path / "f.nnc"), check_rc=0).stdout.decode() == listing
+    assert b"OK" in run(nncomp_cmd, "test", str(tmp_path / "f.nnc"), check_rc=0).stderr
+    assert run(nncomp_cmd, "decompress", "-c", str(tmp_path / "f.nnc"), check_rc=0).stdout == TEXT
+    assert b"nncomp" in run(nncomp_cmd, "-V", check_rc=0).stdout
+    assert run(nncomp_cmd, "--bogus", check_rc=1).stderr.startswith(b"Usage")
+
+
+def test_refuses_to_write_to_a_terminal(nncomp_cmd, tmp_path):
+    pty = pytest.importorskip("pty")
+    master, slave = pty.openpty()
+    src = tmp_path / "f"
+    src.write_bytes(b"x" * 100)
+    p = subprocess.run([*nncomp_cmd, "-c", str(src)], stdout=slave, stderr=subprocess.PIPE, timeout=120)
+    os.close(slave)
+    os.close(master)
+    assert p.returncode == 1 and b"terminal" in p.stderr
+
+
+@pytest.mark.skipif(shutil.which("tar") is None, reason="no tar")
+def test_tar_dash_I(wrapper, tmp_path):
+    d = tmp_path / "dir"
+    (d / "sub").mkdir(parents=True)
+    (d / "a.txt").write_bytes(TEXT)
+    (d / "sub" / "b.bin").write_bytes(bytes(range(256)) * 4)
+    (d / "empty").write_bytes(b"")
+    arc = tmp_path / "d.tar.nnc"
+    subprocess.run(["tar", "-I", str(wrapper), "-cf", str(arc), "-C", str(tmp_path), "dir"], check=True,
+                   timeout=300)
+    out = tmp_path / "out"
+    out.mkdir()
+    subprocess.run(["tar", "-I", str(wrapper), "-xf", str(arc), "-C", str(out)], check=True, timeout=300)
+    for rel in ("a.txt", "sub/b.bin", "empty"):
+        assert (out / "dir" / rel).read_bytes() == (d / rel).read_bytes()
+
+
+def test_sigint_leaves_no_partial_output(nncomp_cmd, tmp_path):
+    src = tmp_path / "big"
+    src.write_bytes(TEXT * 40)  # a few seconds of work with the default preset
+    p = subprocess.Popen([*nncomp_cmd, str(src)], stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while time.time() < deadline and not any(n.endswith(".tmp") for n in os.listdir(tmp_path)):
+        time.sleep(0.05)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err.decode()
+    assert b"Traceback" not in err
+    assert sorted(os.listdir(tmp_path)) == ["big"] and src.read_bytes() == TEXT * 40
+
+
+def test_sigterm_leaves_no_partial_output(nncomp_cmd, tmp_path):
+    src = tmp_path / "big"
+    src.write_bytes(TEXT * 40)
+    p = subprocess.Popen([*nncomp_cmd, str(src)], stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while time.time() < deadline and not any(n.endswith(".tmp") for n in os.listdir(tmp_path)):
+        time.sleep(0.05)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 143, err.decode()
+    assert sorted(os.listdir(tmp_path)) == ["big"]

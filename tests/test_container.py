@@ -1,0 +1,132 @@
+"""Damaged, truncated, hostile and foreign archives: each ends in the right NNCompError."""
+from __future__ import annotations
+
+import json
+import struct
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nncomp
+from nncomp import container
+from nncomp.errors import (CorruptDataError, EnvironmentMismatchError, LimitError, NNCompError,
+                           TruncatedDataError)
+
+TEXT = b"It was the best of times, it was the worst of times. " * 40
+BLOB = nncomp.compress(TEXT, "test")
+STORED = nncomp.compress(b"tiny", "test")
+
+
+def test_model_frame_is_used_for_text():
+    assert nncomp.info(BLOB)[0].kind == "model"
+    assert nncomp.info(STORED)[0].kind == "stored"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_any_bit_flip_is_detected(data):
+    blob = data.draw(st.sampled_from([BLOB, STORED]))
+    pos = data.draw(st.integers(0, len(blob) - 1))
+    bit = data.draw(st.integers(0, 7))
+    bad = bytearray(blob)
+    bad[pos] ^= 1 << bit
+    with pytest.raises(NNCompError):
+        nncomp.decompress(bytes(bad))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_any_truncation_is_detected(data):
+    blob = data.draw(st.sampled_from([BLOB, STORED]))
+    cut = data.draw(st.integers(0, len(blob) - 1))
+    with pytest.raises(TruncatedDataError if cut else CorruptDataError):
+        nncomp.decompress(blob[:cut])
+
+
+@given(st.binary(min_size=1, max_size=200))
+@settings(max_examples=50, deadline=None)
+def test_garbage_is_not_an_archive(junk):
+    with pytest.raises(NNCompError):
+        nncomp.decompress(junk)
+
+
+def test_trailing_garbage():
+    with pytest.raises(CorruptDataError, match="trailing garbage"):
+        nncomp.decompress(BLOB + b"junk")
+
+
+def test_wrong_magic_message():
+    with pytest.raises(CorruptDataError, match="not an nncomp archive"):
+        nncomp.decompress(b"\x1f\x8b\x08\x00" + bytes(30))
+
+
+def _edit_header(blob: bytes, edit) -> bytes:
+    """Rewrite a model frame's JSON header (and its checksum) the way an attacker could."""
+    (hlen,) = struct.unpack_from("<I", blob, 6)
+    h = json.loads(blob[10:10 + hlen])
+    edit(h)
+    raw = json.dumps(h).encode()
+    tail = blob[10 + hlen:]
+    return (blob[:6] + struct.pack("<I", len(raw)) + raw + struct.pack("<I", container.crc32(raw))
+            + tail[4:])
+
+
+def test_fingerprint_mismatch_is_refused_and_named():
+    def edit(h):
+        h["fingerprint"]["torch"] = "1.0.0"
+    bad = _edit_header(BLOB, edit)
+    with pytest.raises(EnvironmentMismatchError, match=r"torch: archive '1.0.0'"):
+        nncomp.decompress(bad)
+    # At the user's risk: the floats here are the same, so it still decodes.
+    assert nncomp.decompress(bad, ignore_fingerprint=True) == TEXT
+
+
+@pytest.mark.parametrize("field,value", [
+    ("hidden", 10**6), ("layers", 1000), ("streams", 10**9), ("vocab", 7), ("dtype", "float8"),
+    ("lr", float("inf")), ("bptt", 0), ("hidden", "256"), ("seed", -1),
+])
+def test_hostile_model_config_is_refused_before_allocation(field, value):
+    def edit(h):
+        h["config"][field] = value
+    with pytest.raises(NNCompError):
+        nncomp.decompress(_edit_header(BLOB, edit))
+
+
+def test_huge_length_claim_is_refused():
+    def edit(h):
+        h["length"] = 10**12
+    with pytest.raises(CorruptDataError, match="more output than the payload"):
+        nncomp.decompress(_edit_header(BLOB, edit))
+
+
+def test_max_length_limit():
+    with pytest.raises(LimitError):
+        nncomp.decompress(BLOB, max_length=100)
+    with pytest.raises(LimitError):
+        nncomp.decompress(STORED, max_length=2)
+
+
+def test_lengths_beyond_4_gib_are_representable():
+    def edit(h):
+        h["length"] = 5 * 2**30
+    # Parsing succeeds up to the payload-size bound, which 5 GiB from a small payload fails:
+    with pytest.raises(CorruptDataError, match="more output"):
+        nncomp.decompress(_edit_header(BLOB, edit))
+    frame, end = container.read_frame(container.write_stored(b"x"), 0)
+    assert frame.length == 1 and end == container.STORED_OVERHEAD + 1
+    hdr = container._STORED.pack(2**40 + 3, 0)
+    assert container._STORED.unpack(hdr)[0] == 2**40 + 3
+
+
+def test_unsupported_version():
+    bad = BLOB[:4] + b"\x09" + BLOB[5:]
+    with pytest.raises(CorruptDataError, match="version 9"):
+        nncomp.decompress(bad)
+
+
+def test_model_header_checksum_mismatch_of_the_original():
+    def edit(h):
+        h["crc32"] ^= 1
+    with pytest.raises(CorruptDataError, match="checksum"):
+        nncomp.decompress(_edit_header(BLOB, edit))

@@ -1,0 +1,108 @@
+"""Round trips through the Python API with the tiny `test` preset."""
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import nncomp
+from nncomp import api, container, engine, presets
+from conftest import shared_file
+
+
+def rt(data: bytes, preset: str = "test", **kw) -> bytes:
+    blob = nncomp.compress(data, preset, **kw)
+    assert nncomp.decompress(blob) == data
+    return blob
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=600))
+def test_arbitrary_bytes(data):
+    rt(data)
+
+
+@given(st.integers(0, 3000), st.integers(1, 40))
+@settings(max_examples=40, deadline=None)
+def test_stream_split_is_a_bijection(n, B):
+    data = random.Random(n).randbytes(n)
+    tok = engine.to_streams(data, B)
+    assert tok.shape[1] == B and (tok[0] == 0).all()
+    assert engine.from_streams(tok, n) == data
+    lens = engine.segment_lengths(n, B)
+    assert lens.sum() == n and lens.max() - lens.min() <= 1 and (lens[:-1] >= lens[1:]).all()
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"\x00", b"a", b"ab", bytes(range(256)), bytes(range(256)) * 7, b"\xff" * 5000,
+    b"abc" * 3001,
+], ids=["empty", "zero", "one", "two", "every-byte", "every-byte-x7", "repeated", "periodic"])
+def test_edge_cases(data):
+    blob = rt(data)
+    assert len(blob) <= len(data) + container.STORED_OVERHEAD
+
+
+def test_repetitive_data_shrinks():
+    data = b"\xff" * 5000
+    assert len(rt(data)) < 500
+
+
+def test_random_bytes_grow_by_at_most_the_fixed_header():
+    data = os.urandom(1 << 20)
+    blob = rt(data)
+    assert len(blob) == len(data) + container.STORED_OVERHEAD
+    # Also when the model runs (too small for the shortcut): the stored fallback catches it.
+    small = os.urandom(3000)
+    blob, info = api.compress_info(small, "test")
+    assert info.stored and info.model_bits > 0 and len(blob) == len(small) + container.STORED_OVERHEAD
+    assert nncomp.decompress(blob) == small
+
+
+def test_text_compresses_and_streams_adapt():
+    data = shared_file("canterbury/alice29.txt").read_bytes()[:60000]
+    blob, info = api.compress_info(data, "test")
+    assert info.config.streams == presets.get("test").max_streams
+    assert not info.stored and len(blob) < 0.7 * len(data)
+    assert nncomp.decompress(blob) == data
+
+
+@pytest.mark.slow
+def test_a_few_hundred_kb_of_real_text():
+    data = shared_file("canterbury/lcet10.txt").read_bytes()[:300_000]
+    rt(data)
+
+
+@pytest.mark.slow
+def test_fast_preset_round_trips():
+    data = shared_file("canterbury/fields.c").read_bytes()
+    rt(data, "fast")
+
+
+def test_threads_do_not_change_the_bits():
+    data = shared_file("canterbury/cp.html").read_bytes()[:12000]
+    one = nncomp.compress(data, "test", threads=1)
+    two = nncomp.compress(data, "test", threads=2)
+    assert one == two
+    assert nncomp.decompress(one) == data
+
+
+def test_concatenated_archives_decode_to_the_concatenation():
+    a, b = b"first part " * 50, b"second"
+    assert nncomp.decompress(nncomp.compress(a, "test") + nncomp.compress(b, "test")) == a + b
+
+
+def test_verify_flag():
+    data = b"verify me " * 100
+    assert nncomp.decompress(nncomp.compress(data, "test", verify=True)) == data
+
+
+def test_coded_size_matches_the_model_cross_entropy():
+    """The range coder's overhead over Σ -log2 p is within 0.1 % (+ a word of flush)."""
+    data = shared_file("canterbury/lcet10.txt").read_bytes()[:150_000]
+    cfg = presets.get("test").resolve_streams(len(data))
+    payload, stats = engine.encode(data, cfg, threads=2)
+    assert 8 * len(payload) <= stats.bits * 1.001 + 64
+    assert 8 * len(payload) >= stats.bits  # the coder cannot beat the model
