@@ -1,11 +1,22 @@
 """nncomp: lossless compression with an online-trained neural predictor and a range coder."""
 from __future__ import annotations
 
+from typing import Any
+
 from ._version import __version__
-from .api import CompressInfo, FrameInfo, compress, compress_info, decompress, info
 from .errors import (CorruptDataError, EnvironmentMismatchError, LimitError, NNCompError,
                      TruncatedDataError)
-from .presets import PRESETS
+
+_LAZY = {"compress": "api", "compress_info": "api", "decompress": "api", "info": "api",
+         "CompressInfo": "api", "FrameInfo": "api", "PRESETS": "presets"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import torch only when the codec is used: `nncomp.bench` workers for gzip/xz stay light."""
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'nncomp' has no attribute {name!r}")
 
 __all__ = [
     "__version__", "compress", "compress_info", "decompress", "info", "CompressInfo", "FrameInfo",

@@ -29,6 +29,20 @@ _MODEL_TAIL = struct.Struct("<IQI")  # header crc32, payload length, payload crc
 STORED_OVERHEAD = _PREFIX.size + _STORED.size  # the fixed cost of a stored frame: 18 bytes
 HEADER_KEYS = {"preset", "config", "length", "crc32", "fingerprint"}
 
+# The JSON header is stored as raw deflate with this preset dictionary: a typical header, so
+# that a real one costs tens of bytes instead of ~550 (it matters on small files). Part of
+# format version 1: never edit it, add a new one with a new version.
+HEADER_ZDICT = (
+    b'NVIDIA H100 80GB HBM3NVIDIA GeForce RTX 4090AMD EPYC AMD Ryzen Apple M'
+    b'{"config":{"beta1":0.0,"beta2":0.9999,"bptt":20,"dtype":"bfloat16","embed":64,"eps":1e-08,'
+    b'"grad_clip":1.0,"hidden":256,"layers":2,"lr":0.004,"max_streams":32,"seed":0,'
+    b'"stream_len":250000,"streams":4,"vocab":256,"warmup":100},"crc32":1234567890,'
+    b'"fingerprint":{"constriction":"0.5.0","cpu":"Intel(R) Xeon(R) Processor","cpu_capability":'
+    b'"AVX2","device":"cuda","dtype":"float32","engine":1,"gpu":"","isa":"avx2,fma,avx512f,'
+    b'avx512_bf16,avx512_vnni,amx_bf16,amx_tile","nncomp":"0.1.0","threads":2,"torch":"2.13.0+cpu"},'
+    b'"length":1000000,"preset":"default"}'
+)
+
 
 @dataclass
 class Frame:
@@ -56,6 +70,8 @@ def write_model(length: int, checksum: int, preset: str, cfg: LSTMConfig, fp: di
          "fingerprint": fp},
         sort_keys=True, separators=(",", ":")).encode()
     assert len(header) <= MAX_HEADER
+    z = zlib.compressobj(9, zlib.DEFLATED, -15, zdict=HEADER_ZDICT)
+    header = z.compress(header) + z.flush()
     return b"".join([
         _PREFIX.pack(MAGIC, FORMAT_VERSION, KIND_MODEL), _HLEN.pack(len(header)), header,
         _MODEL_TAIL.pack(crc32(header), len(payload), crc32(payload)), payload,
@@ -77,9 +93,20 @@ class _Reader:
         return st.unpack(self.take(st.size, what))
 
 
+def _inflate_header(raw: bytes) -> bytes:
+    z = zlib.decompressobj(-15, zdict=HEADER_ZDICT)
+    try:
+        text = z.decompress(raw, MAX_HEADER)
+    except zlib.error:
+        raise CorruptDataError("frame header does not inflate") from None
+    if z.unconsumed_tail or not z.eof or z.unused_data:
+        raise CorruptDataError("frame header is malformed or too large")
+    return text
+
+
 def _parse_header(raw: bytes) -> dict:
     try:
-        h = json.loads(raw.decode("utf-8"))
+        h = json.loads(_inflate_header(raw).decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise CorruptDataError("frame header is not valid JSON") from None
     if not isinstance(h, dict) or set(h) != HEADER_KEYS:

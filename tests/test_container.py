@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import struct
+import zlib
 
 import pytest
 from hypothesis import given, settings
@@ -64,9 +65,10 @@ def test_wrong_magic_message():
 def _edit_header(blob: bytes, edit) -> bytes:
     """Rewrite a model frame's JSON header (and its checksum) the way an attacker could."""
     (hlen,) = struct.unpack_from("<I", blob, 6)
-    h = json.loads(blob[10:10 + hlen])
+    h = json.loads(container._inflate_header(blob[10:10 + hlen]))
     edit(h)
-    raw = json.dumps(h).encode()
+    z = zlib.compressobj(9, zlib.DEFLATED, -15, zdict=container.HEADER_ZDICT)
+    raw = z.compress(json.dumps(h).encode()) + z.flush()
     tail = blob[10 + hlen:]
     return (blob[:6] + struct.pack("<I", len(raw)) + raw + struct.pack("<I", container.crc32(raw))
             + tail[4:])
@@ -117,6 +119,18 @@ def test_lengths_beyond_4_gib_are_representable():
     assert frame.length == 1 and end == container.STORED_OVERHEAD + 1
     hdr = container._STORED.pack(2**40 + 3, 0)
     assert container._STORED.unpack(hdr)[0] == 2**40 + 3
+
+
+def test_header_is_small():
+    (hlen,) = struct.unpack_from("<I", BLOB, 6)
+    assert hlen < 200
+
+
+def test_header_deflate_bomb_is_refused():
+    z = zlib.compressobj(9, zlib.DEFLATED, -15)
+    bomb = z.compress(b" " * (1 << 22)) + z.flush()
+    with pytest.raises(CorruptDataError, match="too large"):
+        container._inflate_header(bomb)
 
 
 def test_unsupported_version():

@@ -1,0 +1,289 @@
+"""The benchmark runner: every codec, learned or conventional, behind one `Codec` interface.
+
+Each (codec, file, direction) runs in a fresh worker process so that its peak RSS is its own.
+The compress worker times `compress` (repeated until >= 1 s and >= 3 runs for fast codecs;
+nncomp runs once) and writes the blob; the decompress worker times `decompress` and verifies
+the round trip: a mismatch becomes an ERROR row, never a number. Speeds use MB = 10^6 bytes
+of *uncompressed* data per second, as lzbench does. Progress goes to stderr.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable, Optional
+
+from . import __version__
+from .corpora import Resolved
+from .energy import EnergyMeter
+
+SCHEMA = "nncomp-bench/1"
+MIN_SECONDS, MIN_RUNS = 1.0, 3
+
+
+class Codec:
+    """A codec row: `compress` and `decompress` bytes; `slow` codecs are timed once."""
+    name: str = ""
+    description: str = ""
+    version: str = ""
+    slow: bool = False
+    device: str = "cpu"
+
+    def compress(self, data: bytes) -> bytes:
+        raise NotImplementedError
+
+    def decompress(self, blob: bytes) -> bytes:
+        raise NotImplementedError
+
+    def extra(self) -> dict:
+        """Codec-specific figures about the last compression (for nncomp: the model's bits)."""
+        return {}
+
+    def meta(self) -> dict:
+        return {"version": self.version, "device": self.device, "method": "in-process"}
+
+
+class NNCompCodec(Codec):
+    slow = True
+
+    def __init__(self, preset: str, device: str = "cpu", threads: Optional[int] = None):
+        from . import determinism, presets
+        presets.get(preset)
+        self.preset, self.device = preset, device
+        self.threads = threads or determinism.default_threads()
+        self.name = f"nncomp-{preset}" + ("" if device == "cpu" else f"-{device}")
+        self.version = f"nncomp {__version__}"
+        self.description = f"nncomp --preset {preset} on {device}, {self.threads} threads"
+        self._info = None
+
+    def compress(self, data: bytes) -> bytes:
+        from . import api
+        blob, self._info = api.compress_info(data, self.preset, threads=self.threads,
+                                             device=self.device)
+        return blob
+
+    def decompress(self, blob: bytes) -> bytes:
+        from . import api
+        return api.decompress(blob)
+
+    def extra(self) -> dict:
+        i = self._info
+        if i is None:
+            return {}
+        return {"model_bits": None if i.stored else i.model_bits, "stored": i.stored,
+                "streams": i.config.streams if i.config else None}
+
+    def meta(self) -> dict:
+        import torch
+        return {**super().meta(), "threads": self.threads, "torch": torch.__version__}
+
+
+def registry() -> dict[str, Callable[[], Codec]]:
+    import baselines
+    from .presets import PRESETS
+    out: dict[str, Callable[[], Codec]] = dict(baselines.FACTORIES)
+    for p in PRESETS:
+        out[f"nncomp-{p}"] = (lambda p=p: NNCompCodec(p))
+    return out
+
+
+DEFAULT_CODECS = ["gzip-1", "gzip-6", "gzip-9", "xz-6", "xz-9e", "zstd-3", "zstd-19",
+                  "zstd-22-long", "bzip2-9", "brotli-11"]
+
+
+def make_codec(name: str) -> Codec:
+    """Build a codec by row name; conventional ones never import torch (lighter workers)."""
+    if name.startswith("nncomp-"):
+        preset, cuda = name[len("nncomp-"):], name.endswith("-cuda")
+        return NNCompCodec(preset[:-5] if cuda else preset, device="cuda" if cuda else "cpu")
+    import baselines
+    if name not in baselines.FACTORIES:
+        raise KeyError(f"unknown codec {name!r}; known: {', '.join(registry())}")
+    return baselines.FACTORIES[name]()
+
+
+def _rss_kb() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _timed(codec: Codec, fn: Callable[[], bytes], meter: EnergyMeter) -> dict:
+    runs: list[tuple[float, float, Any]] = []
+    out = b""
+    total = 0.0
+    while True:
+        out, wall, cpu, energy = meter.measure(fn)
+        runs.append((wall, cpu, energy))
+        total += wall
+        if codec.slow or (len(runs) >= MIN_RUNS and total >= MIN_SECONDS):
+            break
+    walls = [r[0] for r in runs]
+    mid = sorted(range(len(runs)), key=lambda i: walls[i])[len(runs) // 2]
+    wall, cpu, energy = runs[mid]
+    return {"out": out, "wall_s": statistics.median(walls), "cpu_s": cpu, "runs": len(runs),
+            "energy_j": energy.joules, "energy_method": energy.method, "energy_detail": energy.detail}
+
+
+def worker(spec: dict) -> dict:
+    """One direction of one codec on one file, in this (fresh) process."""
+    codec = make_codec(spec["codec"])
+    meter = EnergyMeter(spec["cpu_watts"], spec["gpu_watts"],
+                        gpus=[0] if codec.device.startswith("cuda") else None)
+    with open(spec["input"], "rb") as f:
+        data = f.read(spec["n"])
+    if spec["direction"] == "c":
+        rss0 = _rss_kb()
+        r = _timed(codec, lambda: codec.compress(data), meter)
+        with open(spec["blob"], "wb") as f:
+            f.write(r.pop("out"))
+        r.update(codec.extra())
+    else:
+        with open(spec["blob"], "rb") as f:
+            blob = f.read()
+        rss0 = _rss_kb()
+        r = _timed(codec, lambda: codec.decompress(blob), meter)
+        r["verified"] = r.pop("out") == data
+    r["rss_base_kb"] = rss0
+    r["rss_peak_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return r
+
+
+def _run_worker(spec: dict, timeout: Optional[float]) -> dict:
+    p = subprocess.run([sys.executable, "-m", "nncomp.bench", json.dumps(spec)],
+                       capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        tail = (p.stderr.strip().splitlines() or ["worker failed"])[-1]
+        raise RuntimeError(tail)
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def measure(codec_name: str, path: str, n: int, cpu_watts: float, gpu_watts: float,
+            timeout: Optional[float] = None) -> dict:
+    """Compress then decompress-and-verify one file; returns one results row."""
+    row: dict[str, Any] = {"n": n}
+    with tempfile.TemporaryDirectory(prefix="nncomp-bench-") as tmp:
+        spec = {"codec": codec_name, "input": path, "n": n, "blob": os.path.join(tmp, "blob"),
+                "cpu_watts": cpu_watts, "gpu_watts": gpu_watts}
+        try:
+            c = _run_worker({**spec, "direction": "c"}, timeout)
+            size = os.path.getsize(spec["blob"])
+            d = _run_worker({**spec, "direction": "d"}, timeout)
+        except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
+            return {**row, "error": str(e) or type(e).__name__}
+    if not d["verified"]:
+        return {**row, "error": "round trip mismatch"}
+    row.update({
+        "compressed": size,
+        "bpb": 8 * size / n if n else None,
+        "ratio": n / size if size else None,
+        "c_wall_s": c["wall_s"], "d_wall_s": d["wall_s"],
+        "c_cpu_s": c["cpu_s"], "d_cpu_s": d["cpu_s"],
+        "c_MBps": n / c["wall_s"] / 1e6 if c["wall_s"] > 0 else None,
+        "d_MBps": n / d["wall_s"] / 1e6 if d["wall_s"] > 0 else None,
+        "c_runs": c["runs"], "d_runs": d["runs"],
+        "c_rss_peak_kb": c["rss_peak_kb"], "d_rss_peak_kb": d["rss_peak_kb"],
+        "c_rss_base_kb": c["rss_base_kb"], "d_rss_base_kb": d["rss_base_kb"],
+        "c_energy_j": c["energy_j"], "d_energy_j": d["energy_j"],
+        "energy_method": c["energy_method"], "energy_detail": c["energy_detail"],
+        "verified": True,
+    })
+    if "model_bits" in c:
+        row["model_bits"] = c["model_bits"]
+        row["stored"] = c["stored"]
+        row["streams"] = c["streams"]
+    return row
+
+
+def machine_meta(argv: Optional[list[str]] = None) -> dict:
+    import numpy
+    from .determinism import _cpu_info
+    cpu, isa = _cpu_info()
+    meta = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(argv if argv is not None else sys.argv),
+        "cpu": cpu, "isa": isa, "logical_cpus": os.cpu_count(),
+        "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
+        "nncomp": __version__, "numpy": numpy.__version__,
+        "mb": "10^6 bytes; speeds are uncompressed MB per second",
+    }
+    try:
+        import torch
+        meta["torch"] = torch.__version__
+        meta["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    except ImportError:
+        meta["torch"] = None
+    for mod in ("zstandard", "constriction", "brotli"):
+        try:
+            from importlib.metadata import version
+            meta[mod] = version(mod if mod != "brotli" else "Brotli")
+        except Exception:
+            meta[mod] = None
+    return meta
+
+
+def run(corpora: list[Resolved], codec_names: list[str], cpu_watts: float, gpu_watts: float,
+        argv: Optional[list[str]] = None, log: Callable[[str], None] = lambda s: None) -> dict:
+    """Benchmark every codec on every file of every corpus; returns the results document."""
+    codecs = {name: make_codec(name) for name in codec_names}
+    results: dict[str, list] = {name: [] for name in codec_names}
+    jobs = [(c, corpus, i) for corpus in corpora for c in codec_names for i in range(len(corpus.files))]
+    t0, done_bytes = time.perf_counter(), 0
+    total_bytes = sum(corpus.files[i][2] for _, corpus, i in jobs)
+    for k, (cname, corpus, i) in enumerate(jobs):
+        fname, path, n = corpus.files[i]
+        elapsed = time.perf_counter() - t0
+        eta = f", ETA {elapsed / done_bytes * (total_bytes - done_bytes) / 60:.1f} min" if done_bytes else ""
+        log(f"[{k + 1}/{len(jobs)}] {cname} on {corpus.name}/{fname} ({n} bytes){eta}")
+        row = measure(cname, str(path), n, cpu_watts, gpu_watts)
+        row.update({"corpus": corpus.name, "file": fname, "sha256": corpus.sha256.get(fname)})
+        if "error" in row:
+            log(f"    ERROR: {row['error']}")
+        else:
+            log(f"    {row['bpb']:.3f} bpb, C {row['c_MBps'] * 1e3:.1f} kB/s, D {row['d_MBps'] * 1e3:.1f} kB/s")
+        results[cname].append(row)
+        done_bytes += n
+    return {
+        "schema": SCHEMA,
+        "meta": {**machine_meta(argv), "cpu_watts_per_core": cpu_watts, "gpu_watts": gpu_watts,
+                 "corpora": {c.name: {"description": c.description,
+                                      "files": {f: {"bytes": n, "sha256": c.sha256.get(f)}
+                                                for f, _, n in c.files}} for c in corpora}},
+        "codecs": [{"name": name, "description": codecs[name].description,
+                    "meta": codecs[name].meta(), "results": results[name]} for name in codec_names],
+    }
+
+
+def validate(doc: dict) -> None:
+    """Check a results document's shape (used by `nncomp report` and the tests)."""
+    if doc.get("schema") != SCHEMA:
+        raise ValueError(f"not a {SCHEMA} document")
+    if not isinstance(doc.get("meta"), dict) or not isinstance(doc.get("codecs"), list):
+        raise ValueError("results document lacks meta or codecs")
+    for c in doc["codecs"]:
+        if set(c) != {"name", "description", "meta", "results"}:
+            raise ValueError(f"codec entry has fields {sorted(c)}")
+        for r in c["results"]:
+            for key in ("corpus", "file", "n"):
+                if key not in r:
+                    raise ValueError(f"result row lacks {key}")
+            if "error" not in r:
+                for key in ("compressed", "bpb", "c_MBps", "d_MBps", "energy_method", "verified"):
+                    if key not in r:
+                        raise ValueError(f"result row lacks {key}")
+
+
+if __name__ == "__main__":
+    print(json.dumps(worker(json.loads(sys.argv[1]))))
