@@ -12,7 +12,7 @@ import numpy as np
 from . import container, determinism, engine, presets
 from .container import KIND_MODEL, KIND_STORED
 from .engine import Progress
-from .errors import CorruptDataError, EnvironmentMismatchError
+from .errors import CorruptDataError, EnvironmentMismatchError, LimitError
 from .model import LSTMConfig
 
 
@@ -71,21 +71,29 @@ def compress(data: bytes, preset: str = presets.DEFAULT_PRESET, *, threads: Opti
     return compress_info(data, preset, threads=threads, device=device, verify=verify)[0]
 
 
+# Decoding time and memory are set by the archive's model: like xz's memory limit, refuse
+# models far beyond any preset unless the caller raises the limit.
+DEFAULT_MAX_PARAMS = 64_000_000
+
+
 def decompress(blob: bytes, *, ignore_fingerprint: bool = False,
-               max_length: int = container.MAX_LENGTH,
+               max_length: int = container.MAX_LENGTH, max_params: int = DEFAULT_MAX_PARAMS,
                progress: Optional[Progress] = None) -> bytes:
     """Decompress a whole .nnc archive (one or more frames)."""
     out = []
     for frame in container.iter_frames(memoryview(blob), max_length):
-        out.append(decode_frame(frame, ignore_fingerprint, progress))
+        out.append(decode_frame(frame, ignore_fingerprint, progress, max_params))
     return b"".join(out)
 
 
 def decode_frame(frame: container.Frame, ignore_fingerprint: bool = False,
-                 progress: Optional[Progress] = None) -> bytes:
+                 progress: Optional[Progress] = None, max_params: int = DEFAULT_MAX_PARAMS) -> bytes:
     if frame.kind == KIND_STORED:
         return frame.data
     assert frame.kind == KIND_MODEL and frame.config is not None and frame.fingerprint is not None
+    if frame.config.n_params() > max_params:
+        raise LimitError(f"the archive's model has {frame.config.n_params():,} parameters, over the "
+                         f"limit of {max_params:,}")
     if not ignore_fingerprint:
         determinism.check(frame.fingerprint, frame.fingerprint.get("device", "cpu"))
     data, _ = engine.decode(frame.data, frame.length, frame.config, frame.fingerprint["threads"],

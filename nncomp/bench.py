@@ -109,15 +109,24 @@ def make_codec(name: str) -> Codec:
     return baselines.FACTORIES[name]()
 
 
-def _rss_kb() -> int:
+def _status_kb(field: str) -> int:
     try:
         with open("/proc/self/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def _rss_kb() -> int:
+    return _status_kb("VmRSS")
+
+
+def _peak_rss_kb() -> int:
+    """VmHWM is this process image's own peak; ru_maxrss would inherit the parent's from fork."""
+    return _status_kb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _timed(codec: Codec, fn: Callable[[], bytes], meter: EnergyMeter) -> dict:
@@ -157,7 +166,7 @@ def worker(spec: dict) -> dict:
         r = _timed(codec, lambda: codec.decompress(blob), meter)
         r["verified"] = r.pop("out") == data
     r["rss_base_kb"] = rss0
-    r["rss_peak_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    r["rss_peak_kb"] = _peak_rss_kb()
     return r
 
 

@@ -212,7 +212,7 @@ def _codec_options(f):
         click.option("-q", "--quiet", is_flag=True, help="Suppress warnings."),
         click.option("-p", "--preset", default=presets.DEFAULT_PRESET, show_default=True,
                      type=click.Choice(list(presets.PRESETS)), help="Model preset."),
-        click.option("-T", "--threads", type=click.IntRange(1, 1024), default=None,
+        click.option("-T", "--threads", type=click.IntRange(1, 256), default=None,
                      help="Torch threads (recorded in the archive; default 2)."),
         click.option("--verify", is_flag=True, help="Decode in-process before reporting success."),
         click.option("--no-progress", is_flag=True, help="No progress bar on stderr."),

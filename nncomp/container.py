@@ -120,7 +120,7 @@ def _parse_header(raw: bytes) -> dict:
     fp = h["fingerprint"]
     if not isinstance(fp, dict) or not all(isinstance(v, (str, int)) for v in fp.values()):
         raise CorruptDataError("frame header: bad fingerprint")
-    if type(fp.get("threads")) is not int or not 1 <= fp["threads"] <= 1024:
+    if type(fp.get("threads")) is not int or not 1 <= fp["threads"] <= 256:
         raise CorruptDataError("frame header: bad thread count")
     try:
         h["config"] = LSTMConfig.from_dict(h["config"])

@@ -87,7 +87,7 @@ class NvmlCounter:
 
     @staticmethod
     def joules(before: list[int], after: list[int]) -> float:
-        return sum(a - b for a, b in zip(before, after)) / 1e3
+        return sum(a - b for b, a in zip(before, after)) / 1e3
 
 
 class EnergyMeter:

@@ -8,6 +8,7 @@ sides see the same weights, states and probabilities.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -17,6 +18,7 @@ import torch
 
 from .coder import Decoder, Encoder
 from .determinism import torch_settings
+from .errors import CorruptDataError
 from .model import LSTMConfig, LSTMPredictor
 
 # progress(done_bytes, total_bytes, bits_so_far)
@@ -54,14 +56,19 @@ def from_streams(tok: np.ndarray, n: int) -> bytes:
 
 
 def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, threads: int,
-        progress: Optional[Progress] = None) -> RunStats:
-    """Code n bytes held (encoder) or to be written (decoder) in tok [L+1, B]."""
+        progress: Optional[Progress] = None, max_bits: float = math.inf) -> RunStats:
+    """Code n bytes held (encoder) or to be written (decoder) in tok [L+1, B].
+
+    max_bits bounds the information decoded so far (Σ min(-log2 p, 24)): a decoder fed a
+    damaged or lying archive stops as soon as it has read more than its payload can hold,
+    instead of decoding garbage for as long as the header claims.
+    """
     B, T = cfg.streams, cfg.bptt
     lens = segment_lengths(n, B)
     L = int(lens.max(initial=0))
     active = np.searchsorted(-lens, -np.arange(L), side="left")  # streams with len > t
     t0 = time.perf_counter()
-    bits = 0.0
+    bits = capped = 0.0
     with torch_settings(threads):
         model = LSTMPredictor(cfg)
         tok_t = torch.from_numpy(tok)  # shares memory: decoded rows appear here too
@@ -73,7 +80,12 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
             probs = model.step(tok_t[t].long(), state)[:k].numpy()  # [k, V]
             sym = coder.code(tok[t + 1, :k], probs)
             tok[t + 1, :k] = sym
-            bits -= float(np.log2(probs[np.arange(k), sym].astype(np.float64)).sum())
+            p_sym = probs[np.arange(k), sym].astype(np.float64)
+            bits -= float(np.log2(p_sym).sum())
+            capped += float(np.minimum(-np.log2(p_sym), 24.0).sum())
+            if capped > max_bits:
+                raise CorruptDataError("the archive decodes to more information than its payload "
+                                       "holds: it is damaged")
             if (t + 1) % T == 0 and t + 1 < L:
                 blk = tok_t[t + 1 - T:t + 2].long()  # [T+1, B]
                 model.train_block(blk[:-1], blk[1:], block_state)
@@ -96,5 +108,7 @@ def decode(payload: bytes, n: int, cfg: LSTMConfig, threads: int,
            progress: Optional[Progress] = None) -> tuple[bytes, RunStats]:
     coder = Decoder(payload)
     tok = np.zeros((int(segment_lengths(n, cfg.streams).max(initial=0)) + 1, cfg.streams), np.uint8)
-    stats = run(cfg, n, coder, tok, threads, progress)
+    # constriction's quantised probabilities are within a few % of the float ones in cost.
+    max_bits = 1.05 * 8 * len(payload) + 4096
+    stats = run(cfg, n, coder, tok, threads, progress, max_bits)
     return from_streams(tok, n), stats

@@ -50,6 +50,7 @@ class LSTMConfig:
     grad_clip: float = 1.0  # max global gradient norm; 0 = off
     seed: int = 0
     dtype: str = "float32"  # dtype of the stepwise prediction path
+    train_dtype: str = "float32"  # autocast dtype of the training forward/backward
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -74,7 +75,7 @@ class LSTMConfig:
                 raise ValueError(f"config field {name} must be a finite number")
             if f.type == "str" and type(v) is not str:
                 raise ValueError(f"config field {name} must be a string")
-        cfg = cls(**d)
+        cfg = cls(**{k: float(v) if fields[k].type == "float" else v for k, v in d.items()})
         cfg.check()
         return cfg
 
@@ -91,8 +92,9 @@ class LSTMConfig:
             raise ValueError("optimizer fields out of range")
         if not 0 < self.eps < 1 or not 0 <= self.grad_clip <= 1e6:
             raise ValueError("optimizer fields out of range")
-        if self.dtype not in DTYPES:
-            raise ValueError(f"dtype {self.dtype!r} not one of {sorted(DTYPES)}")
+        for dt in (self.dtype, self.train_dtype):
+            if dt not in DTYPES:
+                raise ValueError(f"dtype {dt!r} not one of {sorted(DTYPES)}")
         # The parameter count bounds memory: refuse models far beyond any preset.
         if self.n_params() > 2_000_000_000:
             raise ValueError(f"model of {self.n_params()} parameters is too large")
@@ -181,8 +183,10 @@ class LSTMPredictor(nn.Module):
 
     def train_block(self, inputs: torch.Tensor, targets: torch.Tensor, state: list) -> float:
         """One truncated-BPTT Adam update on a [T, B] block starting from `state`."""
-        logits = self.forward(inputs, state)
-        loss = F.cross_entropy(logits.reshape(-1, self.cfg.vocab), targets.reshape(-1))
+        low = self.cfg.train_dtype != "float32"
+        with torch.autocast("cpu", dtype=DTYPES[self.cfg.train_dtype], enabled=low):
+            logits = self.forward(inputs, state)
+        loss = F.cross_entropy(logits.float().reshape(-1, self.cfg.vocab), targets.reshape(-1))
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         if self.cfg.grad_clip:

@@ -166,3 +166,22 @@ def test_sigterm_leaves_no_partial_output(nncomp_cmd, tmp_path):
     _, err = p.communicate(timeout=60)
     assert p.returncode == 143, err.decode()
     assert sorted(os.listdir(tmp_path)) == ["big"]
+
+
+def test_two_writers_one_name_exactly_one_wins(nncomp_cmd, tmp_path):
+    src_a, src_b = tmp_path / "a", tmp_path / "b"
+    src_a.write_bytes(TEXT)
+    src_b.write_bytes(TEXT[::-1])
+    out = tmp_path / "same.nnc"
+    # One thread each: two 2-thread torch processes on 2 cores spin against each other.
+    procs = [subprocess.Popen([*nncomp_cmd, "-p", "test", "-T", "1", "-o", str(out), str(s)],
+                              stderr=subprocess.PIPE)
+             for s in (src_a, src_b)]
+    results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
+    codes = sorted(rc for rc, _ in results)
+    assert codes == [0, 1], results
+    loser_err = next(err for rc, err in results if rc == 1)
+    assert b"already exists" in loser_err
+    decoded = run(nncomp_cmd, "-dc", str(out), check_rc=0).stdout
+    assert decoded in (TEXT, TEXT[::-1])
+    assert sorted(os.listdir(tmp_path)) == ["a", "b", "same.nnc"]

@@ -108,3 +108,13 @@ def test_coded_size_matches_the_model_cross_entropy():
     payload, stats = engine.encode(data, cfg, threads=2)
     assert 8 * len(payload) <= stats.bits * 1.001 + 64
     assert 8 * len(payload) >= stats.bits  # the coder cannot beat the model
+
+
+def test_bfloat16_paths_round_trip():
+    """bf16 prediction and bf16-autocast training are deterministic too (configurable per file)."""
+    import dataclasses
+    data = shared_file("canterbury/xargs.1").read_bytes()
+    cfg = dataclasses.replace(presets.get("test"), dtype="bfloat16", train_dtype="bfloat16")
+    blob, info = api.compress_info(data, "test", config=cfg)
+    assert not info.stored and nncomp.info(blob)[0].config["train_dtype"] == "bfloat16"
+    assert nncomp.decompress(blob) == data

@@ -1,0 +1,186 @@
+"""The benchmark runner, energy meter, corpora and report on tiny inputs, without network."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+import baselines
+from nncomp import bench, corpora, energy, report
+from nncomp.corpora import CorpusError, FileSpec
+
+DATA = b"benchmark me, benchmark me again. " * 300
+
+
+@pytest.mark.parametrize("name", sorted(baselines.FACTORIES))
+def test_every_conventional_codec_round_trips(name):
+    codec = bench.make_codec(name)
+    blob = codec.compress(DATA)
+    assert codec.decompress(blob) == DATA and len(blob) < len(DATA)
+    assert codec.description and codec.version
+
+
+def test_unknown_codec():
+    with pytest.raises(KeyError):
+        bench.make_codec("lz4-1")
+
+
+def test_run_writes_a_valid_verified_document(tmp_path):
+    f = tmp_path / "tiny.txt"
+    f.write_bytes(DATA)
+    resolved = corpora.resolve(str(f))
+    doc = bench.run([resolved], ["gzip-1", "nncomp-test"], cpu_watts=10, gpu_watts=300)
+    bench.validate(json.loads(json.dumps(doc)))
+    rows = {c["name"]: c["results"][0] for c in doc["codecs"]}
+    for name, r in rows.items():
+        assert r["verified"] and r["compressed"] > 0 and r["bpb"] == 8 * r["compressed"] / len(DATA)
+        assert r["energy_method"] == ("rapl" if energy.RaplCounter().available() else "estimate")
+        assert r["c_energy_j"] > 0 and r["c_rss_peak_kb"] > 0
+    assert rows["gzip-1"]["c_runs"] >= 3 and rows["nncomp-test"]["c_runs"] == 1
+    assert rows["nncomp-test"]["model_bits"] > 0
+    assert doc["meta"]["corpora"]["tiny.txt"]["files"]["tiny.txt"]["bytes"] == len(DATA)
+    written = report.build([doc], tmp_path / "rep")
+    names = {p.name for p in written}
+    assert {"report.md", "report.html", "pareto-tiny.txt.png", "energy-tiny.txt.png"} <= names
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert "nncomp-test" in md and "phone charges" in md and "Pareto" in md
+
+
+def test_mismatch_becomes_an_error_row(monkeypatch, tmp_path):
+    f = tmp_path / "x"
+    f.write_bytes(DATA)
+
+    def fake_worker(spec, timeout):
+        if spec["direction"] == "c":
+            open(spec["blob"], "wb").write(b"blob")
+            return {"wall_s": 1, "cpu_s": 1, "runs": 1, "energy_j": 1, "energy_method": "estimate",
+                    "energy_detail": "", "rss_base_kb": 1, "rss_peak_kb": 1}
+        return {"verified": False}
+    monkeypatch.setattr(bench, "_run_worker", fake_worker)
+    row = bench.measure("gzip-1", str(f), len(DATA), 10, 300)
+    assert row["error"] == "round trip mismatch" and "bpb" not in row
+
+
+def test_validate_rejects_bad_documents():
+    with pytest.raises(ValueError):
+        bench.validate({"schema": "other"})
+    with pytest.raises(ValueError):
+        bench.validate({"schema": bench.SCHEMA, "meta": {}, "codecs": [{"name": "x"}]})
+
+
+def _fake_powercap(root, energy_uj, max_uj):
+    d = root / "intel-rapl:0"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "energy_uj").write_text(str(energy_uj))
+    (d / "max_energy_range_uj").write_text(str(max_uj))
+    sub = root / "intel-rapl:0:0"  # a sub-domain: must not be double counted
+    sub.mkdir(exist_ok=True)
+    (sub / "energy_uj").write_text("5")
+    (sub / "max_energy_range_uj").write_text(str(max_uj))
+    return d
+
+
+def test_rapl_wraparound(tmp_path):
+    d = _fake_powercap(tmp_path, 999_000_000, 1_000_000_000)
+    rapl = energy.RaplCounter(str(tmp_path))
+    assert rapl.available() and len(rapl.domains) == 1
+    before = rapl.read()
+    (d / "energy_uj").write_text("2_000_000".replace("_", ""))  # wrapped past the maximum
+    assert rapl.joules(before, rapl.read()) == pytest.approx(3.0)
+    meter = energy.EnergyMeter(rapl=rapl)
+    (d / "energy_uj").write_text("10")
+    _, _, _, reading = meter.measure(lambda: (d / "energy_uj").write_text("4000010"))
+    assert reading.method == "rapl" and reading.joules == pytest.approx(4.0)
+
+
+class FakeNvml:
+    def __init__(self):
+        self.mj = 1000
+
+    def nvmlInit(self):
+        pass
+
+    def nvmlDeviceGetHandleByIndex(self, i):
+        return i
+
+    def nvmlDeviceGetTotalEnergyConsumption(self, h):
+        self.mj += 2500
+        return self.mj
+
+
+def test_nvml_path_with_a_fake_library(tmp_path):
+    nv = energy.NvmlCounter([0], nvml=FakeNvml())
+    meter = energy.EnergyMeter(gpus=[0], rapl=energy.RaplCounter(str(tmp_path)), nvml=nv)
+    _, _, cpu, reading = meter.measure(lambda: sum(range(10000)))
+    assert reading.method == "estimate+nvml"
+    assert reading.joules == pytest.approx(2.5 + cpu * meter.cpu_watts)
+
+
+def test_estimate_and_unavailable(tmp_path):
+    empty = energy.RaplCounter(str(tmp_path))
+    _, _, cpu, r = energy.EnergyMeter(cpu_watts_per_core=20, rapl=empty).measure(lambda: sum(range(10**5)))
+    assert r.method == "estimate" and r.joules == pytest.approx(cpu * 20) and "W/core" in r.detail
+    _, _, _, r = energy.EnergyMeter(rapl=empty, allow_estimate=False).measure(lambda: None)
+    assert r.method == "unavailable" and r.joules is None
+
+
+def test_everyday_units():
+    e = energy.everyday(15.0)
+    assert e["phone_charges"] == 1 and e["ev_metres"] == 100 and e["raclette_seconds"] == 36
+    assert e["bulb_hours"] == pytest.approx(15 / 7)
+
+
+def test_corpus_checksum_mismatch_is_an_error(tmp_path):
+    bad = tmp_path / "f"
+    bad.write_bytes(b"x" * 10)
+    with pytest.raises(CorpusError, match="sha256"):
+        corpora.verify(FileSpec("f", "f", 10, sha256="0" * 64), bad)
+    with pytest.raises(CorpusError, match="bytes"):
+        corpora.verify(FileSpec("f", "f", 11), bad)
+
+
+def test_missing_corpus_says_where_to_put_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNCOMP_DATA", str(tmp_path / "data"))
+    monkeypatch.setattr(corpora, "data_dirs", lambda: [tmp_path / "data"])
+    with pytest.raises(CorpusError) as e:
+        corpora.resolve("enwik8", allow_download=False)
+    msg = str(e.value)
+    assert "enwik8 not found" in msg and str(tmp_path / "data" / "enwik8") in msg
+    assert "NNCOMP_DATA" in msg and "mattmahoney.net" in msg
+
+
+def test_download_failure_is_reported_not_raised_raw(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpora, "data_dirs", lambda: [tmp_path / "data"])
+
+    def no_network(*a, **k):
+        raise OSError("network unreachable")
+    monkeypatch.setattr(corpora.urllib.request, "urlopen", no_network)
+    with pytest.raises(CorpusError, match="download failed: network unreachable"):
+        corpora.resolve("enwik6")
+
+
+def test_shipped_corpus_and_prefixes():
+    r = corpora.resolve("shipped")
+    assert [f for f, _, _ in r.files] == ["alice29.txt", "sensor.f32"]
+    assert len(r.read(0)) == 152089
+    assert corpora.parse_size("1M") == 10**6 and corpora.parse_size("100k") == 10**5
+    with pytest.raises(CorpusError):
+        corpora.resolve("canterbury:1M")
+    with pytest.raises(CorpusError, match="unknown corpus"):
+        corpora.resolve("no-such-corpus")
+
+
+def test_pareto_front():
+    mk = lambda name, n, c, t: report.Row(name, "", n, c, t, t, 1.0, 1.0, "estimate", 1)  # noqa: E731
+    rows = [mk("fast-bad", 1000, 500, 0.001), mk("slow-good", 1000, 200, 1.0),
+            mk("dominated", 1000, 600, 1.0)]
+    assert report.pareto(rows) == {"fast-bad", "slow-good"}
+
+
+def test_tradeoff_break_even():
+    mk = lambda name, c, j: report.Row(name, "", 10**9, c, 1, 1, j, j, "estimate", 1)  # noqa: E731
+    rows = [mk("xz-9e", 250_000_000, 1000.0), mk("nncomp-default", 150_000_000, 1000.0 + 1800 * 3600)]
+    (line,) = report.tradeoff(rows, transfer_kwh_per_gb=0.06, storage_kwh_per_gb_year=0.01)
+    # 3.6 kWh extra against 0.1 GB saved: 600 transfers at 0.06 kWh/GB, 3600 years at 0.01.
+    assert "transferred 600 times" in line and "stored for 3,600 years" in line

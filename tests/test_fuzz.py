@@ -1,0 +1,125 @@
+"""Property-based fuzzing of the decoder over valid archives (issue: hostile input).
+
+Every mutation ends in an NNCompError subclass with a one-line message, in bounded time.
+Case counts: NNCOMP_FUZZ_EXAMPLES (CI default 150 per property; the slow profile,
+scripts/fuzz_slow.sh, runs 10,000 per property and records the outcome in benchmarks/).
+"""
+from __future__ import annotations
+
+import json
+import os
+import struct
+import time
+import zlib
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import nncomp
+from nncomp import container
+from nncomp.errors import NNCompError
+
+N = int(os.environ.get("NNCOMP_FUZZ_EXAMPLES", "150"))
+FUZZ = settings(max_examples=N, deadline=None, suppress_health_check=list(HealthCheck))
+TEXT = b"To be, or not to be, that is the question: " * 30
+ARCHIVES = [nncomp.compress(TEXT, "test"), nncomp.compress(b"short", "test"),
+            nncomp.compress(b"", "test")]
+TIME_LIMIT = 30.0  # seconds for one hostile case: the test preset decodes TEXT in well under 1 s
+
+
+def must_fail(blob: bytes) -> NNCompError:
+    t0 = time.perf_counter()
+    with pytest.raises(NNCompError) as e:
+        nncomp.decompress(blob)
+    assert time.perf_counter() - t0 < TIME_LIMIT
+    msg = str(e.value)
+    assert msg and "\n" not in msg
+    return e.value
+
+
+archives = st.sampled_from(ARCHIVES)
+
+
+@FUZZ
+@given(archives, st.data())
+def test_bit_flips(blob, data):
+    flips = data.draw(st.lists(st.integers(0, 8 * len(blob) - 1), min_size=1, max_size=4, unique=True))
+    bad = bytearray(blob)
+    for f in flips:
+        bad[f // 8] ^= 1 << (f % 8)
+    must_fail(bytes(bad))
+
+
+@FUZZ
+@given(archives, st.data())
+def test_truncation_anywhere(blob, data):
+    must_fail(blob[:data.draw(st.integers(0, len(blob) - 1))])
+
+
+@FUZZ
+@given(archives, st.binary(min_size=1, max_size=64))
+def test_appended_garbage(blob, junk):
+    if junk.startswith(container.MAGIC[:len(junk)]):
+        junk = b"\x00" + junk
+    must_fail(blob + junk)
+
+
+@settings(FUZZ, max_examples=max(10, N // 5))  # each case decodes models: the slowest property
+@given(st.lists(archives, min_size=2, max_size=4))
+def test_concatenated_archives_decode(parts):
+    expected = b"".join(nncomp.decompress(p) for p in parts)
+    assert nncomp.decompress(b"".join(parts)) == expected
+
+
+HOSTILE = st.one_of(
+    st.integers(-2**70, 2**70), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20),
+    st.none(), st.booleans(), st.lists(st.integers(), max_size=3), st.sampled_from([0, 1, 2, 4096, 4097]))
+
+
+def _rewrite(blob: bytes, h: dict) -> bytes:
+    """A header edit with every checksum recomputed, as a deliberate attacker would."""
+    (hlen,) = struct.unpack_from("<I", blob, 6)
+    z = zlib.compressobj(9, zlib.DEFLATED, -15, zdict=container.HEADER_ZDICT)
+    raw = z.compress(json.dumps(h).encode()) + z.flush()
+    return blob[:6] + struct.pack("<I", len(raw)) + raw + struct.pack("<I", container.crc32(raw)) + blob[10 + hlen + 4:]
+
+
+def _header(blob: bytes) -> dict:
+    (hlen,) = struct.unpack_from("<I", blob, 6)
+    return json.loads(container._inflate_header(blob[10:10 + hlen]))
+
+
+@FUZZ
+@given(st.data())
+def test_header_field_edits(data):
+    blob = ARCHIVES[0]
+    h = _header(blob)
+    where = data.draw(st.sampled_from(["top", "config", "fingerprint"]))
+    target = h if where == "top" else h[where]
+    key = data.draw(st.sampled_from(sorted(target) + ["extra"]))
+    if data.draw(st.booleans()) and key in target:
+        del target[key]
+    else:
+        target[key] = data.draw(HOSTILE)
+    bad = _rewrite(blob, h)
+    try:
+        out = nncomp.decompress(bad)
+    except NNCompError as e:
+        assert "\n" not in str(e)
+        return
+    # An edit that changes nothing the decoder depends on may still decode, but only correctly.
+    assert out == TEXT
+
+
+def test_zero_length_payload():
+    blob = ARCHIVES[0]
+    (hlen,) = struct.unpack_from("<I", blob, 6)
+    end = 10 + hlen + 4
+    bad = blob[:end] + struct.pack("<QI", 0, container.crc32(b""))
+    must_fail(bad)
+
+
+def test_header_length_beyond_limit():
+    bad = ARCHIVES[0][:6] + struct.pack("<I", 2**31) + ARCHIVES[0][10:]
+    must_fail(bad)
