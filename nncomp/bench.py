@@ -16,7 +16,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 
@@ -249,21 +248,26 @@ def run(corpora: list[Resolved], codec_names: list[str], cpu_watts: float, gpu_w
     codecs = {name: make_codec(name) for name in codec_names}
     results: dict[str, list] = {name: [] for name in codec_names}
     jobs = [(c, corpus, i) for corpus in corpora for c in codec_names for i in range(len(corpus.files))]
-    t0, done_bytes = time.perf_counter(), 0
-    total_bytes = sum(corpus.files[i][2] for _, corpus, i in jobs)
+    seconds_per_byte: dict[str, float] = {}  # observed, per codec, both directions
+
+    def eta(k: int) -> str:
+        # Unseen codecs: a guess by kind (nncomp ~5 kB/s both ways, the others ~1 MB/s).
+        left = sum(n_ * seconds_per_byte.get(c_, 4e-4 if c_.startswith("nncomp") else 2e-6)
+                   for c_, corp, i_ in jobs[k:] for n_ in [corp.files[i_][2]])
+        return f", ETA {left / 60:.1f} min" if k else ""
+
     for k, (cname, corpus, i) in enumerate(jobs):
         fname, path, n = corpus.files[i]
-        elapsed = time.perf_counter() - t0
-        eta = f", ETA {elapsed / done_bytes * (total_bytes - done_bytes) / 60:.1f} min" if done_bytes else ""
-        log(f"[{k + 1}/{len(jobs)}] {cname} on {corpus.name}/{fname} ({n} bytes){eta}")
+        log(f"[{k + 1}/{len(jobs)}] {cname} on {corpus.name}/{fname} ({n} bytes){eta(k)}")
         row = measure(cname, str(path), n, cpu_watts, gpu_watts)
         row.update({"corpus": corpus.name, "file": fname, "sha256": corpus.sha256.get(fname)})
         if "error" in row:
             log(f"    ERROR: {row['error']}")
         else:
             log(f"    {row['bpb']:.3f} bpb, C {row['c_MBps'] * 1e3:.1f} kB/s, D {row['d_MBps'] * 1e3:.1f} kB/s")
+            if n:
+                seconds_per_byte[cname] = (row["c_wall_s"] * row["c_runs"] + row["d_wall_s"] * row["d_runs"]) / n
         results[cname].append(row)
-        done_bytes += n
     return {
         "schema": SCHEMA,
         "meta": {**machine_meta(argv), "cpu_watts_per_core": cpu_watts, "gpu_watts": gpu_watts,

@@ -18,7 +18,7 @@ from typing import BinaryIO, Iterator, Optional
 
 import click
 
-from . import __version__, api, container, presets
+from . import __version__, api, presets
 from .errors import NNCompError
 from .fileio import Terminated, atomic_output, install_sigterm_handler
 
@@ -189,7 +189,8 @@ def run_files(o: Opts, files: tuple[str, ...]) -> int:
             _process(o, name)
         except Warn as w:
             _say(o, str(w))
-            status = max(status, WARNING) if status != ERROR else ERROR
+            if status == OK:
+                status = WARNING
         except (NNCompError, OSError, MemoryError) as e:
             msg = (e.strerror if isinstance(e, OSError) and e.strerror else str(e)) or type(e).__name__
             click.echo(f"nncomp: {name if name != '-' else '(stdin)'}: {msg}", err=True)

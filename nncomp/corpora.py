@@ -73,7 +73,8 @@ ENWIK9 = FileSpec("enwik9", "enwik9", 1_000_000_000, md5="e206c3450ac99950df65bf
 SHIPPED = tuple(
     FileSpec(n, n, s, sha) for n, s, sha in (
         ("alice29.txt", 152089, "7467306ee0feed4971260f3c87421154a05be571d944e9cb021a5713700c38f0"),
-        ("sensor.f32", 32768, "7d157fd0d5a946b49dfa2f24b1bc4c6d95faf6ec45794d4d7d48103bf29caa06"),  # scripts/make_sensor_data.py
+        # rebuilt byte for byte by scripts/make_sensor_data.py
+        ("sensor.f32", 32768, "7d157fd0d5a946b49dfa2f24b1bc4c6d95faf6ec45794d4d7d48103bf29caa06"),
     ))
 
 CORPORA: dict[str, Corpus] = {
@@ -150,9 +151,11 @@ def verify(spec: FileSpec, path: Path) -> str:
 
 
 def _find(spec: FileSpec, dirs: list[Path]) -> Optional[Path]:
-    if spec in SHIPPED:
-        p = REPO / "corpora" / spec.rel
-        return p if p.exists() else None
+    if spec in SHIPPED:  # in the checkout, or under the working directory for an installed nncomp
+        for p in (REPO / "corpora" / spec.rel, Path.cwd() / "corpora" / spec.rel):
+            if p.exists():
+                return p
+        return None
     for d in dirs:
         p = d / spec.rel
         if p.exists():

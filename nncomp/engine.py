@@ -19,6 +19,7 @@ import torch
 from .coder import Decoder, Encoder
 from .determinism import torch_settings
 from .errors import CorruptDataError
+from .match import MatchModel
 from .model import LSTMConfig, LSTMPredictor
 
 # progress(done_bytes, total_bytes, bits_so_far)
@@ -74,21 +75,34 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
         tok_t = torch.from_numpy(tok)  # shares memory: decoded rows appear here too
         state = model.initial_state(B)
         block_state = [(h.clone(), c.clone()) for h, c in state]
+        mm = MatchModel(tok, n) if cfg.match else None
+
+        def features(a: int, b: int) -> tuple:
+            """Match features of rows [a, b) (the inputs predicting those rows), [b-a, B]."""
+            if mm is None:
+                return None, None
+            return torch.from_numpy(mm.pred[a:b]).long(), torch.from_numpy(mm.bucket[a:b]).long()
+
         last_report = t0
         for t in range(L):
             k = int(active[t])
-            probs = model.step(tok_t[t].long(), state)[:k].numpy()  # [k, V]
+            pred, bucket = features(t + 1, t + 2)
+            if mm is not None:
+                pred, bucket = pred[0], bucket[0]
+            probs = model.step(tok_t[t].long(), state, pred, bucket)[:k].numpy()  # [k, V]
             sym = coder.code(tok[t + 1, :k], probs)
             tok[t + 1, :k] = sym
-            p_sym = probs[np.arange(k), sym].astype(np.float64)
-            bits -= float(np.log2(p_sym).sum())
-            capped += float(np.minimum(-np.log2(p_sym), 24.0).sum())
+            if mm is not None:
+                mm.update(t + 1, k)
+            cost = -np.log2(np.maximum(probs[np.arange(k), sym].astype(np.float64), 2.0**-126))
+            bits += float(cost.sum())
+            capped += float(np.minimum(cost, 24.0).sum())
             if capped > max_bits:
                 raise CorruptDataError("the archive decodes to more information than its payload "
                                        "holds: it is damaged")
             if (t + 1) % T == 0 and t + 1 < L:
                 blk = tok_t[t + 1 - T:t + 2].long()  # [T+1, B]
-                model.train_block(blk[:-1], blk[1:], block_state)
+                model.train_block(blk[:-1], blk[1:], block_state, *features(t + 2 - T, t + 2))
                 block_state = [(h.clone(), c.clone()) for h, c in state]
             if progress is not None and (t + 1 == L or time.perf_counter() - last_report > 0.25):
                 last_report = time.perf_counter()

@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .match import BUCKETS, NO_MATCH
+
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
 # Bounds a header is checked against before anything is allocated (docs/FORMAT.md).
@@ -49,6 +51,7 @@ class LSTMConfig:
     eps: float = 1e-8
     grad_clip: float = 1.0  # max global gradient norm; 0 = off
     seed: int = 0
+    match: bool = False  # feed the match model's prediction to the network (nncomp/match.py)
     dtype: str = "float32"  # dtype of the stepwise prediction path
     train_dtype: str = "float32"  # autocast dtype of the training forward/backward
 
@@ -75,6 +78,8 @@ class LSTMConfig:
                 raise ValueError(f"config field {name} must be a finite number")
             if f.type == "str" and type(v) is not str:
                 raise ValueError(f"config field {name} must be a string")
+            if f.type == "bool" and type(v) is not bool:
+                raise ValueError(f"config field {name} must be true or false")
         cfg = cls(**{k: float(v) if fields[k].type == "float" else v for k, v in d.items()})
         cfg.check()
         return cfg
@@ -102,7 +107,8 @@ class LSTMConfig:
     def n_params(self) -> int:
         E, H, L, V = self.embed, self.hidden, self.layers, self.vocab
         lstm = sum(4 * H * ((E if i == 0 else E + H) + H + 2) for i in range(L))
-        return V * E + lstm + (L * H + 1) * V
+        match = (V + 1 + BUCKETS) * E + BUCKETS if self.match else 0
+        return V * E + lstm + (L * H + 1) * V + match
 
     def resolve_streams(self, n: int) -> "LSTMConfig":
         """Fix B for an input of n bytes: few long streams learn faster on small inputs."""
@@ -125,6 +131,11 @@ class LSTMPredictor(nn.Module):
             self.embed = nn.Embedding(V, E)
             self.lstms = nn.ModuleList(nn.LSTM(E if i == 0 else E + H, H) for i in range(L))
             self.head = nn.Linear(L * H, V)
+            if cfg.match:
+                self.match_emb = nn.Embedding(NO_MATCH + 1, E)  # the predicted byte, or none
+                self.len_emb = nn.Embedding(BUCKETS, E)  # how long the match is
+                # Logit bonus for the predicted byte by match length; starts trusting long matches.
+                self.bonus = nn.Parameter(torch.tensor([0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0]))
         self.opt = torch.optim.Adam(
             self.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps,
             fused=True,
@@ -150,42 +161,66 @@ class LSTMPredictor(nn.Module):
             ]
             self._head_w = self.head.weight.detach().to(dt).t().contiguous()  # [L*H, V]
             self._head_b = self.head.bias.detach().to(dt)
+            if self.cfg.match:
+                self._memb = self.match_emb.weight.detach().to(dt)
+                self._lemb = self.len_emb.weight.detach().to(dt)
+                self._bonus = self.bonus.detach().float()
+
+    @staticmethod
+    def _add_bonus(logits: torch.Tensor, pred: torch.Tensor, bonus: torch.Tensor) -> torch.Tensor:
+        """logits [..., V] + bonus [...] on the predicted byte; pred == NO_MATCH adds nothing."""
+        ext = torch.cat([logits, torch.zeros_like(logits[..., :1])], -1)  # [..., V+1]
+        ext = ext.scatter_add(-1, pred.unsqueeze(-1), bonus.unsqueeze(-1).to(ext.dtype))
+        return ext[..., :NO_MATCH]
 
     @torch.no_grad()
-    def step(self, prev: torch.Tensor, state: list) -> torch.Tensor:
-        """prev: [B] int64 previous symbols; state updated in place. Returns probs [B, V] fp32."""
+    def step(self, prev: torch.Tensor, state: list, pred: torch.Tensor | None = None,
+             bucket: torch.Tensor | None = None) -> torch.Tensor:
+        """prev: [B] int64 previous symbols; pred/bucket [B]: match features (if cfg.match);
+        state updated in place. Returns probs [B, V] fp32."""
         x = self._emb[prev]  # [B, E]
+        if self.cfg.match:
+            x = x + self._memb[pred] + self._lemb[bucket]  # [B, E]
         inp, outs = x, []
         for i, (w_ih, w_hh, b_ih, b_hh) in enumerate(self._cells):
             h, c = torch.lstm_cell(inp, state[i], w_ih, w_hh, b_ih, b_hh)  # [B, H] each
             state[i] = (h, c)
             outs.append(h)
             inp = torch.cat([x, h], 1)  # [B, E+H]
-        logits = torch.addmm(self._head_b, torch.cat(outs, 1), self._head_w)  # [B, V]
-        return torch.softmax(logits.float(), 1)
+        logits = torch.addmm(self._head_b, torch.cat(outs, 1), self._head_w).float()  # [B, V]
+        if self.cfg.match:
+            logits = self._add_bonus(logits, pred, self._bonus[bucket])
+        return torch.softmax(logits, 1)
 
     # -- training on a block (same for both directions) --
 
-    def forward(self, inputs: torch.Tensor, state: list) -> torch.Tensor:
-        """inputs: [T, B] int64; state: per-layer (h, c) [B, H]. Returns logits [T, B, V]."""
+    def forward(self, inputs: torch.Tensor, state: list, pred: torch.Tensor | None = None,
+                bucket: torch.Tensor | None = None) -> torch.Tensor:
+        """inputs, pred, bucket: [T, B] int64; state: per-layer (h, c) [B, H]. Returns logits [T, B, V]."""
         x = self.embed(inputs)  # [T, B, E]
+        if self.cfg.match:
+            x = x + self.match_emb(pred) + self.len_emb(bucket)  # [T, B, E]
         inp, outs = x, []
         for i, lstm in enumerate(self.lstms):
             h0, c0 = (s.float().unsqueeze(0) for s in state[i])  # [1, B, H]
             out, _ = lstm(inp, (h0, c0))  # [T, B, H]
             outs.append(out)
             inp = torch.cat([x, out], 2)  # [T, B, E+H]
-        return self.head(torch.cat(outs, 2))  # [T, B, V]
+        logits = self.head(torch.cat(outs, 2))  # [T, B, V]
+        if self.cfg.match:
+            logits = self._add_bonus(logits.float(), pred, self.bonus[bucket])
+        return logits
 
     def lr_now(self) -> float:
         w = self.cfg.warmup
         return self.cfg.lr * (min(1.0, (self.updates + 1) / w) if w else 1.0)
 
-    def train_block(self, inputs: torch.Tensor, targets: torch.Tensor, state: list) -> float:
+    def train_block(self, inputs: torch.Tensor, targets: torch.Tensor, state: list,
+                    pred: torch.Tensor | None = None, bucket: torch.Tensor | None = None) -> float:
         """One truncated-BPTT Adam update on a [T, B] block starting from `state`."""
         low = self.cfg.train_dtype != "float32"
         with torch.autocast("cpu", dtype=DTYPES[self.cfg.train_dtype], enabled=low):
-            logits = self.forward(inputs, state)
+            logits = self.forward(inputs, state, pred, bucket)
         loss = F.cross_entropy(logits.float().reshape(-1, self.cfg.vocab), targets.reshape(-1))
         self.opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -7,10 +7,10 @@ from .model import LSTMConfig
 PRESETS: dict[str, LSTMConfig] = {
     # Milliseconds per example: for tests, not for data.
     "test": LSTMConfig(embed=8, hidden=16, layers=1, bptt=8, lr=1e-2, warmup=10, max_streams=4,
-                       stream_len=4096),
+                       stream_len=4096, match=True),
     "fast": LSTMConfig(embed=32, hidden=128, layers=1, bptt=20, lr=5e-3, warmup=50,
-                       max_streams=64, stream_len=100_000),
-    "default": LSTMConfig(lr=3e-3, bptt=32),
+                       max_streams=64, stream_len=100_000, match=True),
+    "default": LSTMConfig(lr=3e-3, bptt=32, match=True),
 }
 DEFAULT_PRESET = "default"
 
