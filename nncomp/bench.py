@@ -248,12 +248,21 @@ def run(corpora: list[Resolved], codec_names: list[str], cpu_watts: float, gpu_w
     codecs = {name: make_codec(name) for name in codec_names}
     results: dict[str, list] = {name: [] for name in codec_names}
     jobs = [(c, corpus, i) for corpus in corpora for c in codec_names for i in range(len(corpus.files))]
-    seconds_per_byte: dict[str, float] = {}  # observed, per codec, both directions
+    # Per codec: (bytes, seconds of one compress + one decompress) of its largest file so far;
+    # small files overstate the cost per byte (fixed costs), so the largest one is the guide.
+    observed: dict[str, tuple[int, float]] = {}
 
     def eta(k: int) -> str:
-        # Unseen codecs: a guess by kind (nncomp ~5 kB/s both ways, the others ~1 MB/s).
-        left = sum(n_ * seconds_per_byte.get(c_, 4e-4 if c_.startswith("nncomp") else 2e-6)
-                   for c_, corp, i_ in jobs[k:] for n_ in [corp.files[i_][2]])
+        def guess(codec: str, n_: int) -> float:
+            if codec in observed:
+                size, secs = observed[codec]
+                return n_ * secs / size
+            # Unseen: nncomp ~5 kB/s both ways, the others ~1 MB/s, plus worker start-up.
+            return n_ * (4e-4 if codec.startswith("nncomp") else 2e-6)
+        runs = MIN_RUNS  # fast codecs repeat (>= 3 runs, >= 1 s each way)
+        left = sum(max(guess(c_, corp.files[i_][2]) * (1 if c_.startswith("nncomp") else runs),
+                       0 if c_.startswith("nncomp") else 2 * MIN_SECONDS)
+                   for c_, corp, i_ in jobs[k:])
         return f", ETA {left / 60:.1f} min" if k else ""
 
     for k, (cname, corpus, i) in enumerate(jobs):
@@ -265,8 +274,8 @@ def run(corpora: list[Resolved], codec_names: list[str], cpu_watts: float, gpu_w
             log(f"    ERROR: {row['error']}")
         else:
             log(f"    {row['bpb']:.3f} bpb, C {row['c_MBps'] * 1e3:.1f} kB/s, D {row['d_MBps'] * 1e3:.1f} kB/s")
-            if n:
-                seconds_per_byte[cname] = (row["c_wall_s"] * row["c_runs"] + row["d_wall_s"] * row["d_runs"]) / n
+            if n >= observed.get(cname, (0, 0.0))[0] and n:
+                observed[cname] = (n, row["c_wall_s"] + row["d_wall_s"])
         results[cname].append(row)
     return {
         "schema": SCHEMA,
