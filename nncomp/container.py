@@ -28,6 +28,9 @@ _MODEL_TAIL = struct.Struct("<IQI")  # header crc32, payload length, payload crc
 
 STORED_OVERHEAD = _PREFIX.size + _STORED.size  # the fixed cost of a stored frame: 18 bytes
 HEADER_KEYS = {"preset", "config", "length", "crc32", "fingerprint"}
+FINGERPRINT_TYPES = {"engine": int, "nncomp": str, "torch": str, "constriction": str, "device": str,
+                     "gpu": str, "cpu": str, "cpu_capability": str, "isa": str, "dtype": str,
+                     "threads": int}
 
 # The JSON header is stored as raw deflate with this preset dictionary: a typical header, so
 # that a real one costs tens of bytes instead of ~550 (it matters on small files). Part of
@@ -118,9 +121,12 @@ def _parse_header(raw: bytes) -> dict:
     if not isinstance(h["preset"], str) or len(h["preset"]) > 64:
         raise CorruptDataError("frame header: bad preset")
     fp = h["fingerprint"]
-    if not isinstance(fp, dict) or not all(isinstance(v, (str, int)) for v in fp.values()):
+    if not isinstance(fp, dict) or set(fp) != FINGERPRINT_TYPES.keys() or not all(
+            type(fp[k]) is t and (t is not str or len(fp[k]) <= 256) for k, t in FINGERPRINT_TYPES.items()):
         raise CorruptDataError("frame header: bad fingerprint")
-    if type(fp.get("threads")) is not int or not 1 <= fp["threads"] <= 256:
+    if fp["device"] not in ("cpu", "cuda"):
+        raise CorruptDataError(f"frame header: unknown device {fp['device'][:20]!r}")
+    if not 1 <= fp["threads"] <= 256:
         raise CorruptDataError("frame header: bad thread count")
     try:
         h["config"] = LSTMConfig.from_dict(h["config"])

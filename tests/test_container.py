@@ -144,3 +144,12 @@ def test_model_header_checksum_mismatch_of_the_original():
         h["crc32"] ^= 1
     with pytest.raises(CorruptDataError, match="checksum"):
         nncomp.decompress(_edit_header(BLOB, edit))
+
+
+@pytest.mark.parametrize("key,value", [("device", 7), ("device", "tpu"), ("torch", None),
+                                       ("threads", "2"), ("threads", 0), ("engine", "1")])
+def test_hostile_fingerprint_fields(key, value):
+    def edit(h):
+        h["fingerprint"][key] = value
+    with pytest.raises(CorruptDataError, match="fingerprint|device|thread"):
+        nncomp.decompress(_edit_header(BLOB, edit))
