@@ -121,28 +121,37 @@ def _table(rows: list[Row], front: set[str]) -> list[list[str]]:
 
 
 def tradeoff(rows: list[Row], transfer_kwh_per_gb: float, storage_kwh_per_gb_year: float) -> list[str]:
-    """Bytes saved against xz -9e, the energy they cost, and when that energy is repaid."""
+    """Bytes saved against xz -9e, the energy they cost, and when (if ever) that energy is repaid.
+
+    Storage: compress once, keep the smaller file for years, decompress once. Transfer: compress
+    once, and every transfer is decompressed by its receiver, so each one saves network energy
+    but pays the extra decompression energy again.
+    """
     ref = next((r for r in rows if r.codec == "xz-9e" and not r.error), None)
     lines = []
-    if ref is None or ref.c_j is None:
+    if ref is None or ref.c_j is None or ref.d_j is None:
         return ["(no verified xz -9e row with energy: no trade-off computed)"]
     for r in rows:
         if not r.codec.startswith("nncomp") or r.error or r.c_j is None or r.d_j is None:
             continue
         saved = ref.compressed - r.compressed
-        extra_wh = ((r.c_j + r.d_j) - (ref.c_j + ref.d_j)) / 3600
-        head = (f"**{r.codec}** vs xz -9e: {saved:+,} bytes saved ({100 * saved / ref.compressed:+.1f} %), "
-                f"extra energy for one compression + one decompression: {everyday_text(extra_wh)}.")
+        extra_c_wh, extra_d_wh = (r.c_j - ref.c_j) / 3600, (r.d_j - ref.d_j) / 3600
+        head = (f"**{r.codec}** vs xz -9e: {saved:+,} bytes ({100 * saved / ref.compressed:+.1f} %); extra "
+                f"energy to compress: {everyday_text(extra_c_wh)}; to decompress: {extra_d_wh:.3g} Wh.")
         if saved <= 0:
             lines.append(head + " It saves nothing here, so the energy is never repaid.")
             continue
         gb = saved / 1e9
-        transfers = extra_wh / 1000 / (gb * transfer_kwh_per_gb)
-        years = extra_wh / 1000 / (gb * storage_kwh_per_gb_year)
-        lines.append(head + f" Break-even: the saved bytes must be transferred {transfers:,.0f} times "
-                     f"(at {transfer_kwh_per_gb} kWh/GB), or stored for {years:,.0f} years "
-                     f"(at {storage_kwh_per_gb_year} kWh/GB-year); per MB of input the extra energy is "
-                     f"{extra_wh / (r.n / 1e6):.3g} Wh.")
+        years = (extra_c_wh + extra_d_wh) / 1000 / (gb * storage_kwh_per_gb_year)
+        per_transfer_wh = gb * transfer_kwh_per_gb * 1000 - extra_d_wh
+        if per_transfer_wh > 0:
+            transfers = f"repaid after {extra_c_wh / per_transfer_wh:,.0f} transfers"
+        else:
+            transfers = (f"never repaid: each transfer saves {gb * transfer_kwh_per_gb * 1000:.3g} Wh of network "
+                         f"energy but its decompression costs {extra_d_wh:.3g} Wh more than xz's")
+        lines.append(head + f" Stored (compress once, decompress once): repaid after {years:,.0f} years at "
+                     f"{storage_kwh_per_gb_year} kWh/GB-year. Transferred (each receiver decompresses), at "
+                     f"{transfer_kwh_per_gb} kWh/GB: {transfers}.")
     return lines
 
 

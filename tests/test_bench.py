@@ -178,8 +178,17 @@ def test_pareto_front():
 
 
 def test_tradeoff_break_even():
-    mk = lambda name, c, j: report.Row(name, "", 10**9, c, 1, 1, j, j, "estimate", 1)  # noqa: E731
-    rows = [mk("xz-9e", 250_000_000, 1000.0), mk("nncomp-default", 150_000_000, 1000.0 + 1800 * 3600)]
-    (line,) = report.tradeoff(rows, transfer_kwh_per_gb=0.06, storage_kwh_per_gb_year=0.01)
-    # 3.6 kWh extra against 0.1 GB saved: 600 transfers at 0.06 kWh/GB, 3600 years at 0.01.
-    assert "transferred 600 times" in line and "stored for 3,600 years" in line
+    mk = lambda name, c, cj, dj: report.Row(name, "", 10**9, c, 1, 1, cj, dj, "estimate", 1)  # noqa: E731
+    xz = mk("xz-9e", 250_000_000, 1000.0, 100.0)
+    # 3.6 kWh extra to compress, nothing extra to decompress, 0.1 GB saved:
+    cheap_decode = mk("nncomp-a", 150_000_000, 1000.0 + 3600 * 3600, 100.0)
+    (line,) = report.tradeoff([xz, cheap_decode], transfer_kwh_per_gb=0.06, storage_kwh_per_gb_year=0.01)
+    assert "repaid after 3,600 years" in line and "repaid after 600 transfers" in line
+    # Decoding costs 10 Wh more per receiver, while a transfer saves 0.1 GB * 60 Wh/GB = 6 Wh: never.
+    dear_decode = mk("nncomp-b", 150_000_000, 1000.0 + 3600 * 3600, 100.0 + 10 * 3600)
+    (line,) = report.tradeoff([xz, dear_decode], transfer_kwh_per_gb=0.06, storage_kwh_per_gb_year=0.01)
+    assert "never repaid" in line and "repaid after 3,610 years" in line
+    # 1 Wh more per receiver: 5 Wh net per transfer, 3.6 kWh / 5 Wh = 720 transfers.
+    mid = mk("nncomp-c", 150_000_000, 1000.0 + 3600 * 3600, 100.0 + 3600)
+    (line,) = report.tradeoff([xz, mid], transfer_kwh_per_gb=0.06, storage_kwh_per_gb_year=0.01)
+    assert "repaid after 720 transfers" in line
