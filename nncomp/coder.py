@@ -42,7 +42,11 @@ class Decoder:
 
     def code(self, symbols: np.ndarray | None, probs: np.ndarray) -> np.ndarray:
         """Decode k = len(probs) symbols under probs [k, V]."""
-        return self._dec.decode(_FAMILY, probs)
+        try:
+            return self._dec.decode(_FAMILY, probs)
+        except (AssertionError, ValueError, RuntimeError):
+            # constriction refuses data no encoder could have produced under these probabilities.
+            raise CorruptDataError("the payload is invalid for the model: damaged archive") from None
 
     def finish(self) -> bytes:
         return b""

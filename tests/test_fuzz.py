@@ -112,6 +112,12 @@ def test_header_field_edits(data):
     assert out == TEXT
 
 
+def test_length_claim_beyond_the_data_found_by_the_slow_profile():
+    h = _header(ARCHIVES[0])
+    h["length"] = 4772750
+    must_fail(_rewrite(ARCHIVES[0], h))
+
+
 def test_zero_length_payload():
     blob = ARCHIVES[0]
     (hlen,) = struct.unpack_from("<I", blob, 6)
