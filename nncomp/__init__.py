@@ -8,7 +8,9 @@ from .errors import (CorruptDataError, EnvironmentMismatchError, LimitError, NNC
                      TruncatedDataError)
 
 _LAZY = {"compress": "api", "compress_info": "api", "decompress": "api", "info": "api",
-         "CompressInfo": "api", "FrameInfo": "api", "PRESETS": "presets"}
+         "compress_stream": "api", "decompress_stream": "api", "DEFAULT_BLOCK_SIZE": "api",
+         "CompressInfo": "api", "FrameInfo": "api", "PRESETS": "presets",
+         "Checkpoint": "checkpoint", "CheckpointError": "checkpoint"}
 
 
 def __getattr__(name: str) -> Any:
@@ -20,6 +22,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "__version__", "compress", "compress_info", "decompress", "info", "CompressInfo", "FrameInfo",
+    "compress_stream", "decompress_stream", "DEFAULT_BLOCK_SIZE", "Checkpoint", "CheckpointError",
     "NNCompError", "CorruptDataError", "TruncatedDataError", "EnvironmentMismatchError",
     "LimitError", "PRESETS",
 ]

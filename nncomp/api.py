@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import zlib
+from typing import BinaryIO
 from dataclasses import dataclass
 from typing import Optional
 
@@ -11,7 +12,8 @@ import numpy as np
 
 from . import container, determinism, engine, presets
 from .container import KIND_MODEL, KIND_STORED
-from .engine import Progress
+from .checkpoint import Checkpoint, CheckpointError
+from .engine import Progress, SegmentHook
 from .errors import CorruptDataError, EnvironmentMismatchError, LimitError
 from .model import LSTMConfig
 
@@ -45,16 +47,18 @@ def looks_incompressible(data: bytes) -> bool:
 def compress_info(data: bytes, preset: str = presets.DEFAULT_PRESET, *,
                   config: Optional[LSTMConfig] = None, threads: Optional[int] = None,
                   device: str = "cpu", verify: bool = False,
-                  progress: Optional[Progress] = None) -> tuple[bytes, CompressInfo]:
+                  progress: Optional[Progress] = None, on_segment: Optional[SegmentHook] = None,
+                  resume: Optional[dict] = None) -> tuple[bytes, CompressInfo]:
+    """compress() for one frame, with what the caller may want to know about it."""
     data = bytes(data)
     if device != "cpu":
         raise ValueError(f"device {device!r} is not supported yet (only 'cpu')")
     cfg = (config or presets.get(preset)).resolve_streams(len(data))
     threads = threads or determinism.default_threads()
-    if not data or looks_incompressible(data):
+    if not data or (resume is None and looks_incompressible(data)):
         blob = container.write_stored(data)
         return blob, CompressInfo(len(data), len(blob), True, math.nan, 0.0, None)
-    payload, stats = engine.encode(data, cfg, threads, progress)
+    payload, stats = engine.encode(data, cfg, threads, progress, on_segment, resume)
     fp = determinism.fingerprint(device, cfg.dtype, threads)
     blob = container.write_model(len(data), container.crc32(data), preset, cfg, fp, payload)
     stored = len(blob) >= len(data) + container.STORED_OVERHEAD
@@ -69,6 +73,77 @@ def compress(data: bytes, preset: str = presets.DEFAULT_PRESET, *, threads: Opti
              device: str = "cpu", verify: bool = False) -> bytes:
     """Compress bytes into a .nnc archive."""
     return compress_info(data, preset, threads=threads, device=device, verify=verify)[0]
+
+
+# Input is coded in independent frames of at most this many bytes, so memory stays bounded
+# whatever the input size; each frame's model starts afresh (a small ratio cost per block).
+DEFAULT_BLOCK_SIZE = 32 << 20
+
+
+def _read_block(src: BinaryIO, size: int) -> bytes:
+    parts, left = [], size
+    while left:
+        chunk = src.read(left)
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+def _offset(progress: Optional[Progress], done: int, total: Optional[int]) -> Optional[Progress]:
+    """A frame's progress callback reporting on the whole stream."""
+    if progress is None:
+        return None
+    return lambda d, n, bits: progress(done + d, total if total is not None else done + n, bits)
+
+
+def compress_stream(src: BinaryIO, dst: BinaryIO, preset: str = presets.DEFAULT_PRESET, *,
+                    block_size: int = DEFAULT_BLOCK_SIZE, threads: Optional[int] = None,
+                    device: str = "cpu", verify: bool = False, progress: Optional[Progress] = None,
+                    total: Optional[int] = None,
+                    checkpoint: Optional[Checkpoint] = None) -> CompressInfo:
+    """Compress src into dst one block (frame) at a time; memory does not grow with the input.
+
+    With a checkpoint, a run that was interrupted continues where its last save left it and
+    writes the same bytes an uninterrupted run would.
+    """
+    if block_size < 1:
+        raise ValueError("block_size must be positive")
+    threads = threads or determinism.default_threads()
+    n = written = 0
+    bits, seconds, stored = 0.0, 0.0, True
+    resume = None
+    if checkpoint is not None:
+        cfg = presets.get(preset)
+        resume = checkpoint.resume(
+            {"preset": preset, "config": cfg.to_dict(), "block_size": block_size,
+             "threads": threads, "fingerprint": determinism.fingerprint(device, cfg.dtype, threads)},
+            src, dst)
+        n, written = checkpoint.input_done, checkpoint.frames_len
+    while True:
+        block = _read_block(src, block_size)
+        if not block and n > 0:
+            break
+        snap = None
+        if resume is not None:
+            if (len(block), zlib.crc32(block)) != (resume["block_len"], resume["block_crc"]):
+                raise CheckpointError("the input differs from the one the checkpoint was made from")
+            snap, resume = resume["engine"], None
+        blob, ci = compress_info(
+            block, preset, threads=threads, device=device, verify=verify,
+            progress=_offset(progress, n, total),
+            on_segment=checkpoint.segment_hook(block) if checkpoint else None, resume=snap)
+        dst.write(blob)
+        if checkpoint is not None:
+            checkpoint.frame_done(block, blob)
+        n, written = n + len(block), written + len(blob)
+        stored &= ci.stored
+        seconds += ci.seconds
+        bits += 0.0 if math.isnan(ci.model_bits) else ci.model_bits
+        if len(block) < block_size:
+            break
+    return CompressInfo(n, written, stored, math.nan if stored else bits, seconds, None)
 
 
 # Decoding time and memory are set by the archive's model: like xz's memory limit, refuse
@@ -86,13 +161,27 @@ def decompress(blob: bytes, *, ignore_fingerprint: bool = False,
     return b"".join(out)
 
 
+def decompress_stream(src: BinaryIO, dst: BinaryIO, *, ignore_fingerprint: bool = False,
+                      max_length: int = container.MAX_LENGTH, max_params: int = DEFAULT_MAX_PARAMS,
+                      progress: Optional[Progress] = None) -> int:
+    """Decompress src into dst frame by frame; returns the number of bytes written."""
+    n = 0
+    for frame in container.read_frames(src, max_length):
+        data = decode_frame(frame, ignore_fingerprint, _offset(progress, n, None), max_params)
+        if dst is not None:
+            dst.write(data)
+        n += len(data)
+    return n
+
+
 def decode_frame(frame: container.Frame, ignore_fingerprint: bool = False,
                  progress: Optional[Progress] = None, max_params: int = DEFAULT_MAX_PARAMS) -> bytes:
     if frame.kind == KIND_STORED:
         return frame.data
     assert frame.kind == KIND_MODEL and frame.config is not None and frame.fingerprint is not None
-    if frame.config.n_params() > max_params:
-        raise LimitError(f"the archive's model has {frame.config.n_params():,} parameters, over the "
+    n_params = frame.config.n_params()
+    if n_params > max_params:
+        raise LimitError(f"the archive's model has {n_params:,} parameters, over the "
                          f"limit of {max_params:,}")
     if not ignore_fingerprint:
         determinism.check(frame.fingerprint, frame.fingerprint.get("device", "cpu"))

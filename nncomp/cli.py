@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import stat
 import sys
 import time
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import BinaryIO, Iterator, Optional
 import click
 
 from . import __version__, api, presets
+from .checkpoint import Checkpoint
 from .errors import NNCompError
 from .fileio import Terminated, atomic_output, install_sigterm_handler
 
@@ -44,6 +46,9 @@ class Opts:
     progress: bool
     ignore_fingerprint: bool
     suffix: str
+    block_size: int = 0  # 0: api.DEFAULT_BLOCK_SIZE
+    checkpoint: Optional[str] = None
+    checkpoint_interval: float = 600.0
 
 
 class ProgressBar:
@@ -81,11 +86,20 @@ def _say(o: Opts, msg: str) -> None:
         click.echo(f"nncomp: {msg}", err=True)
 
 
-def _read_input(name: str) -> bytes:
+@contextlib.contextmanager
+def _input(name: str) -> Iterator[tuple[BinaryIO, Optional[int]]]:
+    """The input stream and its size when known (for the progress bar)."""
     if name == "-":
-        return sys.stdin.buffer.read()
+        yield sys.stdin.buffer, None
+        return
     with open(name, "rb") as f:
-        return f.read()
+        st = os.fstat(f.fileno())
+        yield f, st.st_size if stat.S_ISREG(st.st_mode) else None
+
+
+class _Discard:
+    def write(self, b: bytes) -> int:
+        return len(b)
 
 
 @contextlib.contextmanager
@@ -134,29 +148,35 @@ def _process(o: Opts, name: str) -> None:
         raise NNCompError("compressed data not written to a terminal; use -f to force")
     if name == "-" and o.mode != "compress" and sys.stdin.isatty():
         raise NNCompError("compressed data not read from a terminal")
-    data = _read_input(name)
     like = None if name == "-" else name
     label = "(stdin)" if name == "-" else name
     bar = _progress(o, label)
     t0 = time.perf_counter()
     if o.mode == "list":
-        _list(label, data)
+        with _input(name) as (src, _):
+            _list(label, src.read())
         return
+    ckpt = Checkpoint(o.checkpoint, o.checkpoint_interval) if o.checkpoint else None
     with contextlib.ExitStack() as stack:
-        out = stack.enter_context(_output(o, target, like)) if o.mode != "test" else None
+        src, total = stack.enter_context(_input(name))
+        out = stack.enter_context(_output(o, target, like)) if o.mode != "test" else _Discard()
         stack.callback(lambda: bar and bar.close())
+        if ckpt is not None:
+            stack.callback(ckpt.close)
         if o.mode == "compress":
-            result, ci = api.compress_info(data, o.preset, threads=o.threads,
-                                           verify=o.verify or o.rm, progress=bar)
+            ci = api.compress_stream(src, out, o.preset, block_size=o.block_size or api.DEFAULT_BLOCK_SIZE,
+                                     threads=o.threads, verify=o.verify or o.rm, progress=bar,
+                                     total=total, checkpoint=ckpt)
+            n, c = ci.n, ci.compressed
         else:
-            result = api.decompress(data, ignore_fingerprint=o.ignore_fingerprint, progress=bar)
-        if out is not None:
-            out.write(result)
+            n = api.decompress_stream(src, out, ignore_fingerprint=o.ignore_fingerprint, progress=bar)
+    if ckpt is not None:
+        ckpt.remove()
     seconds = time.perf_counter() - t0
     if o.mode == "compress" and o.verbose:
-        _report(label, len(data), len(result), seconds, ci.stored)
+        _report(label, n, c, seconds, ci.stored)
     elif o.verbose or (o.mode == "test" and not o.quiet):
-        click.echo(f"{label}: OK ({len(result)} bytes, {seconds:.1f} s)", err=True)
+        click.echo(f"{label}: OK ({n} bytes, {seconds:.1f} s)", err=True)
     if o.rm and name != "-" and target != "-" and o.mode in ("compress", "decompress"):
         os.unlink(name)
 
@@ -198,6 +218,22 @@ def run_files(o: Opts, files: tuple[str, ...]) -> int:
     return status
 
 
+class ByteSize(click.ParamType):
+    """A size such as 65536, 64k, 32M, 32Mi or 1G (k/M/G are 10^3, Ki/Mi/Gi are 2^10)."""
+    name = "size"
+    _UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "ki": 2**10, "mi": 2**20, "gi": 2**30}
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().lower().removesuffix("b")
+        num = text.rstrip("kmgi")
+        unit = text[len(num):]
+        if not num.isdigit() or unit not in self._UNITS or int(num) * self._UNITS[unit] < 1:
+            self.fail(f"{value!r} is not a size such as 65536, 64k or 32Mi", param, ctx)
+        return int(num) * self._UNITS[unit]
+
+
 def _codec_options(f):
     opts = [
         click.option("-d", "--decompress", "mode", flag_value="decompress", help="Decompress."),
@@ -216,6 +252,14 @@ def _codec_options(f):
         click.option("-T", "--threads", type=click.IntRange(1, 256), default=None,
                      help="Torch threads (recorded in the archive; default 2)."),
         click.option("--verify", is_flag=True, help="Decode in-process before reporting success."),
+        click.option("-B", "--block-size", type=ByteSize(), default=None, metavar="SIZE",
+                     help="Compress in independent blocks of SIZE bytes (k/M/G, Ki/Mi/Gi; "
+                          "default 32Mi): memory grows with SIZE, never with the input."),
+        click.option("--checkpoint", metavar="FILE", type=click.Path(dir_okay=False),
+                     help="Save progress to FILE (and FILE.frames); rerunning the same command "
+                          "resumes from it and gives the same archive. One input only."),
+        click.option("--checkpoint-interval", type=click.FloatRange(0), default=600.0,
+                     show_default=True, metavar="SECONDS", help="Time between checkpoint saves."),
         click.option("--no-progress", is_flag=True, help="No progress bar on stderr."),
         click.option("--ignore-fingerprint", is_flag=True,
                      help="Decode even if this machine differs from the encoder's (checksum still checked)."),
@@ -232,12 +276,17 @@ def _make_file_command(name: str, fixed_mode: Optional[str], help_text: str) -> 
     @_codec_options
     @click.version_option(__version__, "-V", "--version", prog_name="nncomp")
     def cmd(mode, stdout, output, keep, rm, force, verbose, quiet, preset, threads, verify,
-            no_progress, ignore_fingerprint, suffix, files):  # noqa: ARG001 (keep is the default)
+            block_size, checkpoint, checkpoint_interval, no_progress, ignore_fingerprint, suffix,
+            files):  # noqa: ARG001 (keep is the default)
         if not suffix or "/" in suffix:
             raise click.BadParameter("suffix must be non-empty and contain no '/'")
         o = Opts(mode=fixed_mode or mode or "compress", stdout=stdout, output=output, force=force,
                  rm=rm, verbose=verbose, quiet=quiet, preset=preset, threads=threads, verify=verify,
-                 progress=not no_progress, ignore_fingerprint=ignore_fingerprint, suffix=suffix)
+                 progress=not no_progress, ignore_fingerprint=ignore_fingerprint, suffix=suffix,
+                 block_size=block_size or 0, checkpoint=checkpoint,
+                 checkpoint_interval=checkpoint_interval)
+        if checkpoint and (len(files) > 1 or o.mode != "compress"):
+            raise click.UsageError("--checkpoint takes a single input to compress")
         sys.exit(run_files(o, files))
     return cmd
 

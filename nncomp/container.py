@@ -9,7 +9,7 @@ import json
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 from .coder import MIN_BITS_PER_SYMBOL
 from .errors import CorruptDataError, LimitError, TruncatedDataError
@@ -22,6 +22,7 @@ MAX_HEADER = 1 << 16
 MAX_LENGTH = (1 << 63) - 1
 
 _PREFIX = struct.Struct("<4sBB")  # magic, format version, kind
+_PREFIX_TAIL = struct.Struct("<BB")
 _STORED = struct.Struct("<QI")  # length, crc32 of the data
 _HLEN = struct.Struct("<I")  # header length
 _MODEL_TAIL = struct.Struct("<IQI")  # header crc32, payload length, payload crc32
@@ -82,18 +83,55 @@ def write_model(length: int, checksum: int, preset: str, cfg: LSTMConfig, fp: di
 
 
 class _Reader:
+    """Reads an archive held in memory."""
+
     def __init__(self, buf: bytes | memoryview, pos: int = 0):
         self.buf, self.pos = memoryview(buf), pos
 
-    def take(self, n: int, what: str) -> memoryview:
+    def take(self, n: int, what: str) -> bytes:
         if n > len(self.buf) - self.pos:
             raise TruncatedDataError(f"archive truncated in {what}")
         out = self.buf[self.pos:self.pos + n]
         self.pos += n
+        return bytes(out)
+
+    def head(self, n: int) -> bytes:
+        """Up to n bytes, fewer at the end of the archive."""
+        out = bytes(self.buf[self.pos:self.pos + n])
+        self.pos += len(out)
         return out
 
     def unpack(self, st: struct.Struct, what: str) -> tuple:
         return st.unpack(self.take(st.size, what))
+
+
+class _StreamReader(_Reader):
+    """Reads an archive from a file object, never more than one frame at a time."""
+
+    def __init__(self, f: BinaryIO):
+        self.f, self.pos = f, 0
+
+    def head(self, n: int) -> bytes:
+        out = b""
+        while len(out) < n:
+            chunk = self.f.read(n - len(out))
+            if not chunk:
+                break
+            out += chunk
+        self.pos += len(out)
+        return out
+
+    def take(self, n: int, what: str) -> bytes:
+        # In bounded pieces: a length field is not trusted to allocate before data arrives.
+        parts, left = [], n
+        while left:
+            chunk = self.f.read(min(left, 1 << 20))
+            if not chunk:
+                raise TruncatedDataError(f"archive truncated in {what}")
+            parts.append(chunk)
+            left -= len(chunk)
+        self.pos += n
+        return b"".join(parts)
 
 
 def _inflate_header(raw: bytes) -> bytes:
@@ -142,27 +180,47 @@ def _parse_header(raw: bytes) -> dict:
 def read_frame(buf: bytes | memoryview, pos: int, max_length: int = MAX_LENGTH) -> tuple[Frame, int]:
     """Parse and validate the frame at buf[pos:]; returns it and the position after it."""
     r = _Reader(buf, pos)
-    head = bytes(r.buf[pos:pos + len(MAGIC)])
-    if head != MAGIC[:len(head)] or (pos > 0 and len(head) < len(MAGIC)):
-        raise CorruptDataError("not an nncomp archive (bad magic)" if pos == 0
-                               else f"trailing garbage after the archive at byte {pos}")
-    _, version, kind = r.unpack(_PREFIX, "frame prefix")
+    frame = _read_frame(r, pos == 0, max_length)
+    assert frame is not None  # callers stop at the end of buf
+    return frame, r.pos
+
+
+def read_frames(f: BinaryIO, max_length: int = MAX_LENGTH) -> Iterator[Frame]:
+    """The frames of an archive read from a stream, one at a time (bounded memory)."""
+    r = _StreamReader(f)
+    while (frame := _read_frame(r, r.pos == 0, max_length)) is not None:
+        yield frame
+
+
+def _read_frame(r: _Reader, first: bool, max_length: int) -> Frame | None:
+    """The next frame, or None at the end of a non-empty archive."""
+    start = r.pos
+    head = r.head(len(MAGIC))
+    if not head and not first:
+        return None
+    if head != MAGIC[:len(head)] or (not first and len(head) < len(MAGIC)):
+        raise CorruptDataError("not an nncomp archive (bad magic)" if first
+                               else f"trailing garbage after the archive at byte {start}")
+    if len(head) < len(MAGIC):
+        raise TruncatedDataError("empty input is not an nncomp archive" if not head
+                                 else "archive truncated in frame prefix")
+    version, kind = r.unpack(_PREFIX_TAIL, "frame prefix")
     if version != FORMAT_VERSION:
         raise CorruptDataError(f"unsupported format version {version} (this nncomp reads {FORMAT_VERSION})")
     if kind == KIND_STORED:
         length, checksum = r.unpack(_STORED, "stored frame header")
         if length > max_length:
             raise LimitError(f"frame of {length} bytes exceeds the limit of {max_length}")
-        data = bytes(r.take(length, "stored data"))
+        data = r.take(length, "stored data")
         if crc32(data) != checksum:
             raise CorruptDataError("stored data checksum mismatch")
-        return Frame(KIND_STORED, length, checksum, data), r.pos
+        return Frame(KIND_STORED, length, checksum, data)
     if kind != KIND_MODEL:
         raise CorruptDataError(f"unknown frame kind {kind}")
     (hlen,) = r.unpack(_HLEN, "header length")
     if hlen > MAX_HEADER:
         raise CorruptDataError(f"header length {hlen} exceeds {MAX_HEADER}")
-    raw = bytes(r.take(hlen, "header"))
+    raw = r.take(hlen, "header")
     hcrc, plen, pcrc = r.unpack(_MODEL_TAIL, "header checksum")
     if crc32(raw) != hcrc:
         raise CorruptDataError("header checksum mismatch")
@@ -173,11 +231,11 @@ def read_frame(buf: bytes | memoryview, pos: int, max_length: int = MAX_LENGTH) 
     # honestly claim a huge output: refuse before allocating for it.
     if h["length"] * MIN_BITS_PER_SYMBOL > 8 * plen + 64:
         raise CorruptDataError("header claims more output than the payload can hold")
-    payload = bytes(r.take(plen, "payload"))
+    payload = r.take(plen, "payload")
     if crc32(payload) != pcrc:
         raise CorruptDataError("payload checksum mismatch")
     return Frame(KIND_MODEL, h["length"], h["crc32"], payload, h["preset"], h["config"],
-                 h["fingerprint"]), r.pos
+                 h["fingerprint"])
 
 
 def iter_frames(buf: bytes | memoryview, max_length: int = MAX_LENGTH) -> Iterator[Frame]:

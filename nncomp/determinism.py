@@ -20,7 +20,7 @@ from ._version import __version__
 from .errors import EnvironmentMismatchError
 
 # Bump whenever a change to model, engine or coder changes the coded bits.
-ENGINE_VERSION = 1
+ENGINE_VERSION = 2
 
 # Flags that select different oneDNN/ATen kernels on x86.
 _ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile")

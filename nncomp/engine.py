@@ -8,6 +8,7 @@ sides see the same weights, states and probabilities.
 """
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
-from .coder import Decoder, Encoder
+from .coder import CHECK_INTERVAL, Decoder, Encoder
 from .determinism import torch_settings
 from .errors import CorruptDataError
 from .match import MatchModel
@@ -56,8 +57,14 @@ def from_streams(tok: np.ndarray, n: int) -> bytes:
     return b"".join(tok[1:lens[i] + 1, i].tobytes() for i in range(tok.shape[1]))
 
 
+# on_segment(snapshot): called where a coder segment ends; snapshot() returns the whole
+# encoder state there, for `resume` (see nncomp/checkpoint.py).
+SegmentHook = Callable[[Callable[[], dict]], None]
+
+
 def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, threads: int,
-        progress: Optional[Progress] = None, max_bits: float = math.inf) -> RunStats:
+        progress: Optional[Progress] = None, max_bits: float = math.inf,
+        on_segment: Optional[SegmentHook] = None, resume: Optional[dict] = None) -> RunStats:
     """Code n bytes held (encoder) or to be written (decoder) in tok [L+1, B].
 
     max_bits bounds the information decoded so far (Σ min(-log2 p, 24)): a decoder fed a
@@ -69,13 +76,17 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
     L = int(lens.max(initial=0))
     active = np.searchsorted(-lens, -np.arange(L), side="left")  # streams with len > t
     t0 = time.perf_counter()
-    bits = capped = 0.0
+    c = {"t": 0, "bits": 0.0, "capped": 0.0, "coded": 0, "next_check": CHECK_INTERVAL,
+         "seg_start": 0}  # the loop's counters, saved in a snapshot
     with torch_settings(threads):
         model = LSTMPredictor(cfg)
         tok_t = torch.from_numpy(tok)  # shares memory: decoded rows appear here too
         state = model.initial_state(B)
-        block_state = [(h.clone(), c.clone()) for h, c in state]
         mm = MatchModel(tok, n) if cfg.match else None
+        if resume is not None:
+            c.update(resume["counters"])
+            state = _restore(resume, model, mm)
+        block_state = [(h.clone(), c_.clone()) for h, c_ in state]
 
         def features(a: int, b: int) -> tuple:
             """Match features of rows [a, b) (the inputs predicting those rows), [b-a, B]."""
@@ -84,37 +95,76 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
             return torch.from_numpy(mm.pred[a:b]).long(), torch.from_numpy(mm.bucket[a:b]).long()
 
         last_report = t0
-        for t in range(L):
+        for t in range(c["t"], L):
             k = int(active[t])
-            pred, bucket = features(t + 1, t + 2)
+            pred = bucket = None
             if mm is not None:
-                pred, bucket = pred[0], bucket[0]
+                pred, bucket = torch.from_numpy(mm.pred[t + 1]).long(), torch.from_numpy(mm.bucket[t + 1]).long()
             probs = model.step(tok_t[t].long(), state, pred, bucket)[:k].numpy()  # [k, V]
             sym = coder.code(tok[t + 1, :k], probs)
             tok[t + 1, :k] = sym
             if mm is not None:
                 mm.update(t + 1, k)
             cost = -np.log2(np.maximum(probs[np.arange(k), sym].astype(np.float64), 2.0**-126))
-            bits += float(cost.sum())
-            capped += float(np.minimum(cost, 24.0).sum())
-            if capped > max_bits:
+            c["bits"] += float(cost.sum())
+            c["capped"] += float(np.minimum(cost, 24.0).sum())
+            c["coded"] += k
+            if c["coded"] >= c["next_check"]:
+                coder.check()
+                c["next_check"] += CHECK_INTERVAL
+            if c["capped"] > max_bits:
                 raise CorruptDataError("the archive decodes to more information than its payload "
                                        "holds: it is damaged")
             if (t + 1) % T == 0 and t + 1 < L:
                 blk = tok_t[t + 1 - T:t + 2].long()  # [T+1, B]
                 model.train_block(blk[:-1], blk[1:], block_state, *features(t + 2 - T, t + 2))
-                block_state = [(h.clone(), c.clone()) for h, c in state]
+                block_state = [(h.clone(), c_.clone()) for h, c_ in state]
+                if c["coded"] - c["seg_start"] >= cfg.coder_segment:
+                    coder.next_segment()
+                    c["seg_start"], c["t"] = c["coded"], t + 1
+                    if on_segment is not None:
+                        on_segment(lambda: _snapshot(c, model, state, mm, coder))
             if progress is not None and (t + 1 == L or time.perf_counter() - last_report > 0.25):
                 last_report = time.perf_counter()
-                progress(int(np.minimum(lens, t + 1).sum()), n, bits)
+                progress(int(np.minimum(lens, t + 1).sum()), n, c["bits"])
         updates = model.updates
-    return RunStats(n=n, bits=bits, seconds=time.perf_counter() - t0, updates=updates)
+    return RunStats(n=n, bits=c["bits"], seconds=time.perf_counter() - t0, updates=updates)
 
 
-def encode(data: bytes, cfg: LSTMConfig, threads: int,
-           progress: Optional[Progress] = None) -> tuple[bytes, RunStats]:
-    coder = Encoder()
-    stats = run(cfg, len(data), coder, to_streams(data, cfg.streams), threads, progress)
+_MATCH_STATE = ("table", "ptr_r", "ptr_i", "mlen", "pred", "bucket")
+
+
+def _snapshot(counters: dict, model: LSTMPredictor, state: list, mm: Optional[MatchModel],
+              coder: Encoder) -> dict:
+    """Everything the loop needs to continue after step counters['t'] - 1 (tensors copied)."""
+    return {
+        "counters": dict(counters),
+        "model": {k: v.clone() for k, v in model.state_dict().items()},
+        "optimizer": copy.deepcopy(model.opt.state_dict()),
+        "updates": model.updates,
+        "state": [torch.stack([h, c]).clone() for h, c in state],  # [2, B, H] per layer
+        "match": {k: torch.from_numpy(getattr(mm, k).copy()) for k in _MATCH_STATE} if mm else {},
+        "sealed": coder.sealed(),
+    }
+
+
+def _restore(snap: dict, model: LSTMPredictor, mm: Optional[MatchModel]) -> list:
+    model.load_state_dict(snap["model"])
+    model.opt.load_state_dict(snap["optimizer"])
+    model.updates = snap["updates"]
+    model._refresh_step_weights()
+    if mm is not None:
+        for k in _MATCH_STATE:
+            getattr(mm, k)[...] = snap["match"][k].numpy()
+    return [(s[0].clone(), s[1].clone()) for s in snap["state"]]
+
+
+def encode(data: bytes, cfg: LSTMConfig, threads: int, progress: Optional[Progress] = None,
+           on_segment: Optional[SegmentHook] = None,
+           resume: Optional[dict] = None) -> tuple[bytes, RunStats]:
+    coder = Encoder(resume["sealed"] if resume else b"")
+    stats = run(cfg, len(data), coder, to_streams(data, cfg.streams), threads, progress,
+                on_segment=on_segment, resume=resume)
     return coder.finish(), stats
 
 
@@ -125,4 +175,5 @@ def decode(payload: bytes, n: int, cfg: LSTMConfig, threads: int,
     # constriction's quantised probabilities are within a few % of the float ones in cost.
     max_bits = 1.05 * 8 * len(payload) + 4096
     stats = run(cfg, n, coder, tok, threads, progress, max_bits)
+    coder.finish()
     return from_streams(tok, n), stats

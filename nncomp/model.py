@@ -29,6 +29,7 @@ BOUNDS = {
     "layers": (1, 16),
     "streams": (1, 4096),
     "bptt": (1, 4096),
+    "coder_segment": (1, 2**62),
     "warmup": (0, 10**9),
     "seed": (0, 2**63 - 1),
 }
@@ -44,6 +45,7 @@ class LSTMConfig:
     max_streams: int = 32  # upper bound when streams == 0
     stream_len: int = 250_000  # target bytes per stream when streams == 0
     bptt: int = 20  # truncated-BPTT block length T
+    coder_segment: int = 1 << 20  # symbols per sealed range-coder segment: --checkpoint granularity
     lr: float = 4e-3
     warmup: int = 100  # Adam updates of linear learning-rate warm-up
     beta1: float = 0.0

@@ -6,8 +6,9 @@ from .model import LSTMConfig
 
 PRESETS: dict[str, LSTMConfig] = {
     # Milliseconds per example: for tests, not for data.
+    # Many coder segments, so that tests exercise segment switching and checkpoints.
     "test": LSTMConfig(embed=8, hidden=16, layers=1, bptt=8, lr=1e-2, warmup=10, max_streams=4,
-                       stream_len=4096, match=True),
+                       stream_len=4096, match=True, coder_segment=1024),
     "fast": LSTMConfig(embed=32, hidden=128, layers=1, bptt=20, lr=5e-3, warmup=50,
                        max_streams=64, stream_len=100_000, match=True),
     "default": LSTMConfig(lr=3e-3, bptt=32, match=True),

@@ -142,7 +142,9 @@ def test_tar_dash_I(wrapper, tmp_path):
 def test_signal_leaves_no_partial_output(nncomp_cmd, tmp_path, sig, code):
     src = tmp_path / "big"
     src.write_bytes(TEXT * 40)  # a minute of work with the default preset
-    p = subprocess.Popen([*nncomp_cmd, str(src)], stderr=subprocess.PIPE)
+    # A shell's background job inherits SIGINT ignored, and nncomp (like gzip) keeps it ignored.
+    p = subprocess.Popen([*nncomp_cmd, str(src)], stderr=subprocess.PIPE,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     while time.time() < deadline and not any(n.endswith(".tmp") for n in os.listdir(tmp_path)):
         time.sleep(0.05)

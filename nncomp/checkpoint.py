@@ -1,0 +1,139 @@
+"""Resumable compression: a run of hours should not be lost to a reboot.
+
+A checkpoint is two files written beside each other:
+- PATH holds the settings that decide the output bytes, how much input the finished frames
+  cover (with a CRC-32 of it, so a resumed run proves it reads the same input) and, when a
+  frame was in progress, the engine's state at the end of a coder segment (weights, Adam
+  moments, LSTM states, match tables, the sealed segments: nncomp/engine.py).
+- PATH.frames holds the finished frames, appended and synced as they complete.
+
+Both are replaced or appended atomically enough that a crash at any moment leaves the last
+complete checkpoint usable. Loading uses torch.load(weights_only=True) on a file this
+program wrote for the same user; archives themselves are never read that way.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+import zlib
+from typing import BinaryIO, Callable, Optional
+
+import torch
+
+from .errors import NNCompError
+
+VERSION = 1
+_COPY = 1 << 20
+
+
+class CheckpointError(NNCompError):
+    """A checkpoint that does not belong to this run (other input or settings)."""
+
+
+class Checkpoint:
+    def __init__(self, path: str, interval: float = 600.0):
+        self.path, self.frames_path, self.interval = path, path + ".frames", interval
+        self.settings: dict = {}
+        self.input_done = 0  # input bytes covered by the finished frames
+        self.input_crc = 0
+        self.frames_len = 0  # bytes of PATH.frames that are valid
+        self._frames: Optional[BinaryIO] = None
+        self._last_save = time.monotonic()
+
+    # -- resuming --
+
+    def resume(self, settings: dict, src: BinaryIO, dst: BinaryIO) -> Optional[dict]:
+        """Start or continue a run. Continuing skips the covered input (checking its CRC) and
+        copies the finished frames to dst; returns the saved state of the frame in progress
+        ({"block_len", "block_crc", "engine"}) or None."""
+        self.settings = json.loads(json.dumps(settings))  # plain types: weights_only loads them
+        settings = self.settings
+        if not os.path.exists(self.path):
+            self._open_frames(truncate=True)
+            return None
+        try:
+            saved = torch.load(self.path, weights_only=True)
+        except Exception as e:  # a damaged checkpoint: say so, never guess
+            raise CheckpointError(f"checkpoint {self.path} is unreadable ({type(e).__name__}); "
+                                  "remove it to start over") from None
+        if saved.get("version") != VERSION:
+            raise CheckpointError(f"checkpoint {self.path} has an unknown version")
+        diff = sorted(k for k in settings.keys() | saved["settings"].keys()
+                      if settings.get(k) != saved["settings"].get(k))
+        if diff:
+            raise CheckpointError(f"checkpoint {self.path} was made with other settings "
+                                  f"({', '.join(diff)}); use the same ones or remove it")
+        self.input_done, self.input_crc = saved["input_done"], saved["input_crc"]
+        self.frames_len = saved["frames_len"]
+        if _skip_crc(src, self.input_done) != self.input_crc:
+            raise CheckpointError("the input differs from the one the checkpoint was made from")
+        self._open_frames(truncate=False)
+        with open(self.frames_path, "rb") as f:
+            left = self.frames_len
+            while left:
+                chunk = f.read(min(left, _COPY))
+                if not chunk:
+                    raise CheckpointError(f"{self.frames_path} is shorter than its checkpoint says")
+                dst.write(chunk)
+                left -= len(chunk)
+        return saved["block"]
+
+    def _open_frames(self, truncate: bool) -> None:
+        mode = "wb" if truncate or not os.path.exists(self.frames_path) else "r+b"
+        self._frames = open(self.frames_path, mode)
+        self._frames.truncate(self.frames_len)
+        self._frames.seek(self.frames_len)
+
+    # -- saving --
+
+    def segment_hook(self, block: bytes) -> Callable[[Callable[[], dict]], None]:
+        """The engine's on_segment callback while `block` is being coded."""
+        def hook(snapshot: Callable[[], dict]) -> None:
+            if time.monotonic() - self._last_save >= self.interval:
+                self._save({"block_len": len(block), "block_crc": zlib.crc32(block),
+                            "engine": snapshot()})
+        return hook
+
+    def frame_done(self, block: bytes, frame: bytes) -> None:
+        assert self._frames is not None
+        self._frames.write(frame)
+        self._frames.flush()
+        os.fsync(self._frames.fileno())
+        self.frames_len += len(frame)
+        self.input_done += len(block)
+        self.input_crc = zlib.crc32(block, self.input_crc)
+        self._save(None)
+
+    def _save(self, block: Optional[dict]) -> None:
+        tmp = self.path + ".tmp"
+        torch.save({"version": VERSION, "settings": self.settings, "input_done": self.input_done,
+                    "input_crc": self.input_crc, "frames_len": self.frames_len, "block": block}, tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+        self._last_save = time.monotonic()
+
+    def remove(self) -> None:
+        """After success: the archive is complete, the checkpoint has no more use."""
+        if self._frames is not None:
+            self._frames.close()
+        for p in (self.path, self.frames_path, self.path + ".tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(p)
+
+    def close(self) -> None:
+        if self._frames is not None:
+            self._frames.close()
+
+
+def _skip_crc(src: BinaryIO, n: int) -> int:
+    crc, left = 0, n
+    while left:
+        chunk = src.read(min(left, _COPY))
+        if not chunk:
+            break
+        crc = zlib.crc32(chunk, crc)
+        left -= len(chunk)
+    return crc if not left else -1

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Where the time goes: symbols/s, the split between predict / code / match / train, and the
+model's FLOP rate against a GEMM peak measured in the same run (issue: ratio and speed).
+
+    .venv/bin/python scripts/profile_engine.py [--preset fast] [--bytes 200000] [FILE]
+
+FLOPs counted: 2 per multiply-add of the stepwise LSTM cells and head (predict), and 3x the
+forward count for a training block (forward + backward). Embedding lookups, softmax and Adam
+are not counted, so the utilisation shown is an upper bound on useful arithmetic.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nncomp import determinism, engine, presets  # noqa: E402
+from nncomp.match import BUCKETS  # noqa: E402,F401
+
+
+def gemm_peak(threads: int, dtype: torch.dtype, n: int = 2048, reps: int = 10) -> float:
+    """GFLOP/s of a square matmul on this machine, same thread count as the run."""
+    with determinism.torch_settings(threads):
+        a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+        torch.mm(a, b)
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            torch.mm(a, b)
+        return 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9
+
+
+def step_flops(cfg) -> int:
+    """FLOPs to predict one symbol of one stream with the stepwise path."""
+    E, H, L, V = cfg.embed, cfg.hidden, cfg.layers, cfg.vocab
+    cells = sum(4 * H * ((E if i == 0 else E + H) + H) for i in range(L))
+    return 2 * (cells + L * H * V)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("file", nargs="?", default=str(ROOT / "corpora" / "alice29.txt"))
+    ap.add_argument("--preset", default="fast", choices=list(presets.PRESETS))
+    ap.add_argument("--bytes", type=int, default=200_000, help="profile the first N bytes")
+    ap.add_argument("--threads", type=int, default=determinism.default_threads())
+    a = ap.parse_args()
+    data = Path(a.file).read_bytes()[:a.bytes]
+    cfg = presets.get(a.preset).resolve_streams(len(data))
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    _, stats = engine.encode(data, cfg, a.threads, timings=timings)
+    wall = time.perf_counter() - t0
+    n = len(data)
+    flops = step_flops(cfg) * n * 4  # predict once, train 3x
+    peak = gemm_peak(a.threads, torch.float32)
+    print(f"input      {a.file} first {n:,} bytes; preset {a.preset}: B={cfg.streams} "
+          f"E={cfg.embed} H={cfg.hidden} L={cfg.layers} T={cfg.bptt}; {a.threads} threads")
+    print(f"speed      {n / wall / 1e3:.1f} kB/s = {n / wall:,.0f} symbols/s "
+          f"({stats.bits / n:.3f} bits/byte)")
+    print(f"steps      {-(-n // cfg.streams):,}: {wall / -(-n // cfg.streams) * 1e6:.0f} µs per step of B symbols")
+    for k in ("predict", "code", "match", "train"):
+        print(f"  {k:<8} {timings.get(k, 0.0):7.2f} s  {100 * timings.get(k, 0.0) / wall:5.1f} %")
+    rest = wall - sum(timings.values())
+    print(f"  {'other':<8} {rest:7.2f} s  {100 * rest / wall:5.1f} %")
+    rate = flops / wall / 1e9
+    print(f"model      {flops / 1e9:.2f} GFLOP in {wall:.1f} s = {rate:.2f} GFLOP/s; "
+          f"GEMM peak here {peak:.0f} GFLOP/s fp32: {100 * rate / peak:.2f} % utilisation")
+
+
+if __name__ == "__main__":
+    main()
