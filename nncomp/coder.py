@@ -17,10 +17,16 @@ _FAMILY = constriction.stream.model.Categorical(perfect=False)
 # constriction's categorical models give every symbol at least 2^-24, so one symbol costs at
 # least -log2(1 - 255 * 2^-24) bits: the container uses this to bound a header's length claim.
 MIN_BITS_PER_SYMBOL = 2.19e-5
-# A check word coded uniformly every CHECK_INTERVAL symbols costs 16 real bits of payload, so
-# a decoder past the end of its data (it then reads zeros) or desynchronised by damage fails
-# within one interval, whatever the header claims: 16 / 2^15 = 0.0005 bits per symbol.
+# A check word coded uniformly costs 16 real bits of payload, so a decoder past the end of its
+# data (it then reads zeros) or desynchronised by damage fails at the next one, whatever the
+# header claims. They come after 2^10, 2^11, ... 2^15 symbols, then every 2^15 (0.0005 bits
+# per symbol): a lying length is caught early in a small archive and soon in a large one.
+FIRST_CHECK = 2**10
 CHECK_INTERVAL = 2**15
+
+
+def next_check(at: int) -> int:
+    return at + min(at, CHECK_INTERVAL)
 _CHECK = constriction.stream.model.Uniform(2**16)
 _CHECK_WORD = np.array([0xA5C3], np.int32)  # non-zero: an exhausted decoder reads 0
 VERSION = version("constriction")

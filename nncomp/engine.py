@@ -17,7 +17,7 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
-from .coder import CHECK_INTERVAL, Decoder, Encoder
+from .coder import FIRST_CHECK, Decoder, Encoder, next_check
 from .determinism import torch_settings
 from .errors import CorruptDataError
 from .match import MatchModel
@@ -64,8 +64,12 @@ SegmentHook = Callable[[Callable[[], dict]], None]
 
 def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, threads: int,
         progress: Optional[Progress] = None, max_bits: float = math.inf,
-        on_segment: Optional[SegmentHook] = None, resume: Optional[dict] = None) -> RunStats:
+        on_segment: Optional[SegmentHook] = None, resume: Optional[dict] = None,
+        timings: Optional[dict] = None) -> RunStats:
     """Code n bytes held (encoder) or to be written (decoder) in tok [L+1, B].
+
+    timings, when given, accumulates seconds spent in predict / code / match / bookkeeping / train
+    (scripts/profile_engine.py).
 
     max_bits bounds the information decoded so far (Σ min(-log2 p, 24)): a decoder fed a
     damaged or lying archive stops as soon as it has read more than its payload can hold,
@@ -76,7 +80,7 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
     L = int(lens.max(initial=0))
     active = np.searchsorted(-lens, -np.arange(L), side="left")  # streams with len > t
     t0 = time.perf_counter()
-    c = {"t": 0, "bits": 0.0, "capped": 0.0, "coded": 0, "next_check": CHECK_INTERVAL,
+    c = {"t": 0, "bits": 0.0, "capped": 0.0, "coded": 0, "next_check": FIRST_CHECK,
          "seg_start": 0}  # the loop's counters, saved in a snapshot
     with torch_settings(threads):
         model = LSTMPredictor(cfg)
@@ -94,6 +98,7 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
                 return None, None
             return torch.from_numpy(mm.pred[a:b]).long(), torch.from_numpy(mm.bucket[a:b]).long()
 
+        clock = _Clock(timings)
         last_report = t0
         for t in range(c["t"], L):
             k = int(active[t])
@@ -101,24 +106,29 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
             if mm is not None:
                 pred, bucket = torch.from_numpy(mm.pred[t + 1]).long(), torch.from_numpy(mm.bucket[t + 1]).long()
             probs = model.step(tok_t[t].long(), state, pred, bucket)[:k].numpy()  # [k, V]
+            clock("predict")
             sym = coder.code(tok[t + 1, :k], probs)
             tok[t + 1, :k] = sym
+            clock("code")
             if mm is not None:
                 mm.update(t + 1, k)
+                clock("match")
             cost = -np.log2(np.maximum(probs[np.arange(k), sym].astype(np.float64), 2.0**-126))
             c["bits"] += float(cost.sum())
             c["capped"] += float(np.minimum(cost, 24.0).sum())
             c["coded"] += k
             if c["coded"] >= c["next_check"]:
                 coder.check()
-                c["next_check"] += CHECK_INTERVAL
+                c["next_check"] = next_check(c["next_check"])
             if c["capped"] > max_bits:
                 raise CorruptDataError("the archive decodes to more information than its payload "
                                        "holds: it is damaged")
+            clock("bookkeeping")
             if (t + 1) % T == 0 and t + 1 < L:
                 blk = tok_t[t + 1 - T:t + 2].long()  # [T+1, B]
                 model.train_block(blk[:-1], blk[1:], block_state, *features(t + 2 - T, t + 2))
                 block_state = [(h.clone(), c_.clone()) for h, c_ in state]
+                clock("train")
                 if c["coded"] - c["seg_start"] >= cfg.coder_segment:
                     coder.next_segment()
                     c["seg_start"], c["t"] = c["coded"], t + 1
@@ -129,6 +139,19 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
                 progress(int(np.minimum(lens, t + 1).sum()), n, c["bits"])
         updates = model.updates
     return RunStats(n=n, bits=c["bits"], seconds=time.perf_counter() - t0, updates=updates)
+
+
+class _Clock:
+    """Charges the time since its last call to a named phase; free when timings is None."""
+
+    def __init__(self, timings: Optional[dict]):
+        self.timings, self.last = timings, time.perf_counter()
+
+    def __call__(self, phase: str) -> None:
+        if self.timings is not None:
+            now = time.perf_counter()
+            self.timings[phase] = self.timings.get(phase, 0.0) + now - self.last
+            self.last = now
 
 
 _MATCH_STATE = ("table", "ptr_r", "ptr_i", "mlen", "pred", "bucket")
@@ -160,11 +183,11 @@ def _restore(snap: dict, model: LSTMPredictor, mm: Optional[MatchModel]) -> list
 
 
 def encode(data: bytes, cfg: LSTMConfig, threads: int, progress: Optional[Progress] = None,
-           on_segment: Optional[SegmentHook] = None,
-           resume: Optional[dict] = None) -> tuple[bytes, RunStats]:
+           on_segment: Optional[SegmentHook] = None, resume: Optional[dict] = None,
+           timings: Optional[dict] = None) -> tuple[bytes, RunStats]:
     coder = Encoder(resume["sealed"] if resume else b"")
     stats = run(cfg, len(data), coder, to_streams(data, cfg.streams), threads, progress,
-                on_segment=on_segment, resume=resume)
+                on_segment=on_segment, resume=resume, timings=timings)
     return coder.finish(), stats
 
 

@@ -21,7 +21,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from nncomp import determinism, engine, presets  # noqa: E402
-from nncomp.match import BUCKETS  # noqa: E402,F401
 
 
 def gemm_peak(threads: int, dtype: torch.dtype, n: int = 2048, reps: int = 10) -> float:
@@ -63,10 +62,10 @@ def main() -> None:
     print(f"speed      {n / wall / 1e3:.1f} kB/s = {n / wall:,.0f} symbols/s "
           f"({stats.bits / n:.3f} bits/byte)")
     print(f"steps      {-(-n // cfg.streams):,}: {wall / -(-n // cfg.streams) * 1e6:.0f} µs per step of B symbols")
-    for k in ("predict", "code", "match", "train"):
-        print(f"  {k:<8} {timings.get(k, 0.0):7.2f} s  {100 * timings.get(k, 0.0) / wall:5.1f} %")
+    for k in ("predict", "code", "match", "bookkeeping", "train"):
+        print(f"  {k:<11} {timings.get(k, 0.0):7.2f} s  {100 * timings.get(k, 0.0) / wall:5.1f} %")
     rest = wall - sum(timings.values())
-    print(f"  {'other':<8} {rest:7.2f} s  {100 * rest / wall:5.1f} %")
+    print(f"  {'other':<11} {rest:7.2f} s  {100 * rest / wall:5.1f} %")
     rate = flops / wall / 1e9
     print(f"model      {flops / 1e9:.2f} GFLOP in {wall:.1f} s = {rate:.2f} GFLOP/s; "
           f"GEMM peak here {peak:.0f} GFLOP/s fp32: {100 * rate / peak:.2f} % utilisation")
