@@ -4,9 +4,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import zlib
-from typing import BinaryIO
 from dataclasses import dataclass
-from typing import Optional
+from typing import BinaryIO, Optional
 
 import numpy as np
 
@@ -161,10 +160,10 @@ def decompress(blob: bytes, *, ignore_fingerprint: bool = False,
     return b"".join(out)
 
 
-def decompress_stream(src: BinaryIO, dst: BinaryIO, *, ignore_fingerprint: bool = False,
+def decompress_stream(src: BinaryIO, dst: Optional[BinaryIO], *, ignore_fingerprint: bool = False,
                       max_length: int = container.MAX_LENGTH, max_params: int = DEFAULT_MAX_PARAMS,
                       progress: Optional[Progress] = None) -> int:
-    """Decompress src into dst frame by frame; returns the number of bytes written."""
+    """Decompress src into dst (None: only check) frame by frame; returns the output size."""
     n = 0
     for frame in container.read_frames(src, max_length):
         data = decode_frame(frame, ignore_fingerprint, _offset(progress, n, None), max_params)
