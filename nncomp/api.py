@@ -10,7 +10,7 @@ from typing import BinaryIO, Optional
 import numpy as np
 
 from . import container, determinism, engine, presets
-from .container import KIND_MODEL, KIND_STORED
+from .container import KIND_MODEL
 from .checkpoint import Checkpoint, CheckpointError
 from .engine import Progress, SegmentHook
 from .errors import CorruptDataError, EnvironmentMismatchError, LimitError
@@ -23,6 +23,7 @@ class CompressInfo:
     n: int
     compressed: int
     stored: bool
+    kind: str  # of the frame(s) written: model, stored, lzma (or a mix, comma-separated)
     model_bits: float  # the model's cross-entropy, Σ -log2 p; nan when the model did not run
     seconds: float
     config: Optional[LSTMConfig]
@@ -47,8 +48,12 @@ def compress_info(data: bytes, preset: str = presets.DEFAULT_PRESET, *,
                   config: Optional[LSTMConfig] = None, threads: Optional[int] = None,
                   device: str = "cpu", verify: bool = False,
                   progress: Optional[Progress] = None, on_segment: Optional[SegmentHook] = None,
-                  resume: Optional[dict] = None) -> tuple[bytes, CompressInfo]:
-    """compress() for one frame, with what the caller may want to know about it."""
+                  resume: Optional[dict] = None, fallback: bool = True) -> tuple[bytes, CompressInfo]:
+    """compress() for one frame, with what the caller may want to know about it.
+
+    With fallback (the default) the frame is the smallest of the model's, a stored one and an
+    LZMA2 one; without it, the model's or a stored one (for measuring the model alone).
+    """
     data = bytes(data)
     if device != "cpu":
         raise ValueError(f"device {device!r} is not supported yet (only 'cpu')")
@@ -56,22 +61,32 @@ def compress_info(data: bytes, preset: str = presets.DEFAULT_PRESET, *,
     threads = threads or determinism.default_threads()
     if not data or (resume is None and looks_incompressible(data)):
         blob = container.write_stored(data)
-        return blob, CompressInfo(len(data), len(blob), True, math.nan, 0.0, None)
+        return blob, CompressInfo(len(data), len(blob), True, "stored", math.nan, 0.0, None)
     payload, stats = engine.encode(data, cfg, threads, progress, on_segment, resume)
     fp = determinism.fingerprint(device, cfg.dtype, threads)
     blob = container.write_model(len(data), container.crc32(data), preset, cfg, fp, payload)
-    stored = len(blob) >= len(data) + container.STORED_OVERHEAD
-    if stored:
-        blob = container.write_stored(data)
-    if verify and not stored and decompress(blob) != data:
+    blob = min([blob, *(_fallbacks(data) if fallback else [container.write_stored(data)])], key=len)
+    kind = container.KIND_NAMES[blob[5]]
+    if verify and decompress(blob) != data:
         raise CorruptDataError("verification failed: the archive does not decode to the input")
-    return blob, CompressInfo(len(data), len(blob), stored, stats.bits, stats.seconds, cfg)
+    return blob, CompressInfo(len(data), len(blob), kind == "stored", kind, stats.bits,
+                              stats.seconds, cfg)
+
+
+def _fallbacks(data: bytes) -> list[bytes]:
+    """Frames the model must beat: stored, and LZMA2 at xz -9e's settings (small inputs,
+    where the network has not learnt enough yet, and very repetitive ones)."""
+    out = [container.write_stored(data)]
+    if len(data) <= container.LZMA_MAX_LENGTH:
+        out.append(container.write_lzma(data))
+    return out
 
 
 def compress(data: bytes, preset: str = presets.DEFAULT_PRESET, *, threads: Optional[int] = None,
-             device: str = "cpu", verify: bool = False) -> bytes:
+             device: str = "cpu", verify: bool = False, fallback: bool = True) -> bytes:
     """Compress bytes into a .nnc archive."""
-    return compress_info(data, preset, threads=threads, device=device, verify=verify)[0]
+    return compress_info(data, preset, threads=threads, device=device, verify=verify,
+                         fallback=fallback)[0]
 
 
 # Input is coded in independent frames of at most this many bytes, so memory stays bounded
@@ -100,8 +115,8 @@ def _offset(progress: Optional[Progress], done: int, total: Optional[int]) -> Op
 def compress_stream(src: BinaryIO, dst: BinaryIO, preset: str = presets.DEFAULT_PRESET, *,
                     block_size: int = DEFAULT_BLOCK_SIZE, threads: Optional[int] = None,
                     device: str = "cpu", verify: bool = False, progress: Optional[Progress] = None,
-                    total: Optional[int] = None,
-                    checkpoint: Optional[Checkpoint] = None) -> CompressInfo:
+                    total: Optional[int] = None, checkpoint: Optional[Checkpoint] = None,
+                    fallback: bool = True) -> CompressInfo:
     """Compress src into dst one block (frame) at a time; memory does not grow with the input.
 
     With a checkpoint, a run that was interrupted continues where its last save left it and
@@ -111,14 +126,14 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, preset: str = presets.DEFAULT_
         raise ValueError("block_size must be positive")
     threads = threads or determinism.default_threads()
     n = written = 0
-    bits, seconds, stored = 0.0, 0.0, True
+    bits, seconds, stored, kinds = 0.0, 0.0, True, []
     resume = None
     if checkpoint is not None:
         cfg = presets.get(preset)
-        resume = checkpoint.resume(
-            {"preset": preset, "config": cfg.to_dict(), "block_size": block_size,
-             "threads": threads, "fingerprint": determinism.fingerprint(device, cfg.dtype, threads)},
-            src, dst)
+        settings = {"preset": preset, "config": cfg.to_dict(), "block_size": block_size,
+                    "fallback": fallback, "threads": threads,
+                    "fingerprint": determinism.fingerprint(device, cfg.dtype, threads)}
+        resume = checkpoint.resume(settings, src, dst)
         n, written = checkpoint.input_done, checkpoint.frames_len
     while True:
         block = _read_block(src, block_size)
@@ -132,17 +147,20 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, preset: str = presets.DEFAULT_
         blob, ci = compress_info(
             block, preset, threads=threads, device=device, verify=verify,
             progress=_offset(progress, n, total),
-            on_segment=checkpoint.segment_hook(block) if checkpoint else None, resume=snap)
+            on_segment=checkpoint.segment_hook(block) if checkpoint else None, resume=snap,
+            fallback=fallback)
         dst.write(blob)
         if checkpoint is not None:
             checkpoint.frame_done(block, blob)
         n, written = n + len(block), written + len(blob)
         stored &= ci.stored
+        kinds.append(ci.kind)
         seconds += ci.seconds
         bits += 0.0 if math.isnan(ci.model_bits) else ci.model_bits
         if len(block) < block_size:
             break
-    return CompressInfo(n, written, stored, math.nan if stored else bits, seconds, None)
+    kind = ",".join(sorted(set(kinds)))
+    return CompressInfo(n, written, stored, kind, math.nan if stored else bits, seconds, None)
 
 
 # Decoding time and memory are set by the archive's model: like xz's memory limit, refuse
@@ -175,9 +193,9 @@ def decompress_stream(src: BinaryIO, dst: Optional[BinaryIO], *, ignore_fingerpr
 
 def decode_frame(frame: container.Frame, ignore_fingerprint: bool = False,
                  progress: Optional[Progress] = None, max_params: int = DEFAULT_MAX_PARAMS) -> bytes:
-    if frame.kind == KIND_STORED:
+    if frame.kind != KIND_MODEL:  # stored and lzma frames are decoded by the container
         return frame.data
-    assert frame.kind == KIND_MODEL and frame.config is not None and frame.fingerprint is not None
+    assert frame.config is not None and frame.fingerprint is not None
     n_params = frame.config.n_params()
     if n_params > max_params:
         raise LimitError(f"the archive's model has {n_params:,} parameters, over the "
@@ -211,9 +229,9 @@ def info(blob: bytes) -> list[FrameInfo]:
         raise CorruptDataError("empty input is not an nncomp archive")
     while pos < len(mv):
         frame, end = container.read_frame(mv, pos)
-        stored = frame.kind == KIND_STORED
-        out.append(FrameInfo("stored" if stored else "model", frame.length, end - pos, frame.preset,
-                             None if stored else dataclasses.asdict(frame.config),
+        model = frame.kind == KIND_MODEL
+        out.append(FrameInfo(container.KIND_NAMES[frame.kind], frame.length, end - pos,
+                             frame.preset, dataclasses.asdict(frame.config) if model else None,
                              frame.fingerprint))
         pos = end
     return out

@@ -76,7 +76,7 @@ class NNCompCodec(Codec):
         i = self._info
         if i is None:
             return {}
-        return {"model_bits": None if i.stored else i.model_bits, "stored": i.stored,
+        return {"model_bits": None if i.stored else i.model_bits, "stored": i.stored, "kind": i.kind,
                 "streams": i.config.streams if i.config else None}
 
     def meta(self) -> dict:
@@ -211,6 +211,7 @@ def measure(codec_name: str, path: str, n: int, cpu_watts: float, gpu_watts: flo
     if "model_bits" in c:
         row["model_bits"] = c["model_bits"]
         row["stored"] = c["stored"]
+        row["kind"] = c.get("kind", "stored" if c["stored"] else "model")
         row["streams"] = c["streams"]
     return row
 

@@ -49,6 +49,7 @@ class Opts:
     block_size: int = 0  # 0: api.DEFAULT_BLOCK_SIZE
     checkpoint: Optional[str] = None
     checkpoint_interval: float = 600.0
+    fallback: bool = True
 
 
 class ProgressBar:
@@ -166,7 +167,7 @@ def _process(o: Opts, name: str) -> None:
         if o.mode == "compress":
             ci = api.compress_stream(src, out, o.preset, block_size=o.block_size or api.DEFAULT_BLOCK_SIZE,
                                      threads=o.threads, verify=o.verify or o.rm, progress=bar,
-                                     total=total, checkpoint=ckpt)
+                                     total=total, checkpoint=ckpt, fallback=o.fallback)
             n, c = ci.n, ci.compressed
         else:
             n = api.decompress_stream(src, out, ignore_fingerprint=o.ignore_fingerprint, progress=bar)
@@ -174,16 +175,16 @@ def _process(o: Opts, name: str) -> None:
         ckpt.remove()
     seconds = time.perf_counter() - t0
     if o.mode == "compress" and o.verbose:
-        _report(label, n, c, seconds, ci.stored)
+        _report(label, n, c, seconds, ci.kind)
     elif o.verbose or (o.mode == "test" and not o.quiet):
         click.echo(f"{label}: OK ({n} bytes, {seconds:.1f} s)", err=True)
     if o.rm and name != "-" and target != "-" and o.mode in ("compress", "decompress"):
         os.unlink(name)
 
 
-def _report(label: str, n: int, c: int, seconds: float, stored: bool) -> None:
+def _report(label: str, n: int, c: int, seconds: float, kind: str) -> None:
     bpb = 8 * c / n if n else 0.0
-    mode = " (stored)" if stored else ""
+    mode = "" if kind == "model" else f" ({kind} frames)" if "," in kind else f" ({kind})"
     click.echo(f"{label}: {bpb:.3f} bits/byte, {100 * c / max(n, 1):.1f}% ({n} -> {c} bytes), "
                f"{n / max(seconds, 1e-9) / 1e3:.1f} kB/s{mode}", err=True)
 
@@ -260,6 +261,8 @@ def _codec_options(f):
                           "resumes from it and gives the same archive. One input only."),
         click.option("--checkpoint-interval", type=click.FloatRange(0), default=600.0,
                      show_default=True, metavar="SECONDS", help="Time between checkpoint saves."),
+        click.option("--no-fallback", is_flag=True,
+                     help="Keep the model's frame even where LZMA2 (xz -9e) would be smaller."),
         click.option("--no-progress", is_flag=True, help="No progress bar on stderr."),
         click.option("--ignore-fingerprint", is_flag=True,
                      help="Decode even if this machine differs from the encoder's (checksum still checked)."),
@@ -276,15 +279,15 @@ def _make_file_command(name: str, fixed_mode: Optional[str], help_text: str) -> 
     @_codec_options
     @click.version_option(__version__, "-V", "--version", prog_name="nncomp")
     def cmd(mode, stdout, output, keep, rm, force, verbose, quiet, preset, threads, verify,
-            block_size, checkpoint, checkpoint_interval, no_progress, ignore_fingerprint, suffix,
-            files):  # noqa: ARG001 (keep is the default)
+            block_size, checkpoint, checkpoint_interval, no_fallback, no_progress,
+            ignore_fingerprint, suffix, files):  # noqa: ARG001 (keep is the default)
         if not suffix or "/" in suffix:
             raise click.BadParameter("suffix must be non-empty and contain no '/'")
         o = Opts(mode=fixed_mode or mode or "compress", stdout=stdout, output=output, force=force,
                  rm=rm, verbose=verbose, quiet=quiet, preset=preset, threads=threads, verify=verify,
                  progress=not no_progress, ignore_fingerprint=ignore_fingerprint, suffix=suffix,
                  block_size=block_size or 0, checkpoint=checkpoint,
-                 checkpoint_interval=checkpoint_interval)
+                 checkpoint_interval=checkpoint_interval, fallback=not no_fallback)
         if checkpoint and (len(files) > 1 or o.mode != "compress"):
             raise click.UsageError("--checkpoint takes a single input to compress")
         sys.exit(run_files(o, files))

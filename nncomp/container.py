@@ -6,6 +6,7 @@ evaluates. Integers are little-endian.
 from __future__ import annotations
 
 import json
+import lzma
 import struct
 import zlib
 from dataclasses import dataclass
@@ -17,7 +18,8 @@ from .model import LSTMConfig
 
 MAGIC = b"\x89NNC"
 FORMAT_VERSION = 1
-KIND_STORED, KIND_MODEL = 0, 1
+KIND_STORED, KIND_MODEL, KIND_LZMA = 0, 1, 2
+KIND_NAMES = {KIND_STORED: "stored", KIND_MODEL: "model", KIND_LZMA: "lzma"}
 MAX_HEADER = 1 << 16
 MAX_LENGTH = (1 << 63) - 1
 
@@ -26,6 +28,14 @@ _PREFIX_TAIL = struct.Struct("<BB")
 _STORED = struct.Struct("<QI")  # length, crc32 of the data
 _HLEN = struct.Struct("<I")  # header length
 _MODEL_TAIL = struct.Struct("<IQI")  # header crc32, payload length, payload crc32
+_LZMA = struct.Struct("<QIIQ")  # length, crc32 of the data, LZMA2 dictionary size, coded length
+
+# LZMA frames: the fallback when the model loses (small or highly repetitive inputs). Raw
+# LZMA2 at xz's -9e settings, dictionary sized to the input; decoding allocates the dictionary
+# and the whole output, so both are bounded.
+LZMA_MAX_DICT = 64 << 20  # xz -9's dictionary
+LZMA_MAX_LENGTH = 1 << 30
+LZMA_OVERHEAD = _PREFIX.size + _LZMA.size  # 30 bytes
 
 STORED_OVERHEAD = _PREFIX.size + _STORED.size  # the fixed cost of a stored frame: 18 bytes
 HEADER_KEYS = {"preset", "config", "length", "crc32", "fingerprint"}
@@ -65,6 +75,31 @@ def crc32(data: bytes) -> int:
 
 def write_stored(data: bytes) -> bytes:
     return _PREFIX.pack(MAGIC, FORMAT_VERSION, KIND_STORED) + _STORED.pack(len(data), crc32(data)) + data
+
+
+def _lzma_filters(dict_size: int) -> list[dict]:
+    return [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME, "dict_size": dict_size}]
+
+
+def write_lzma(data: bytes) -> bytes:
+    """data as raw LZMA2 with xz -9e's settings (len(data) <= LZMA_MAX_LENGTH)."""
+    assert len(data) <= LZMA_MAX_LENGTH
+    # A dictionary larger than the input finds nothing more and costs memory on both sides.
+    dict_size = min(LZMA_MAX_DICT, max(4096, 1 << max(len(data) - 1, 1).bit_length()))
+    coded = lzma.compress(data, format=lzma.FORMAT_RAW, filters=_lzma_filters(dict_size))
+    return (_PREFIX.pack(MAGIC, FORMAT_VERSION, KIND_LZMA)
+            + _LZMA.pack(len(data), crc32(data), dict_size, len(coded)) + coded)
+
+
+def _inflate_lzma(coded: bytes, length: int, dict_size: int) -> bytes:
+    d = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=_lzma_filters(dict_size))
+    try:
+        out = d.decompress(coded, max_length=length + 1)
+    except lzma.LZMAError:
+        raise CorruptDataError("lzma frame does not decode") from None
+    if len(out) != length or not d.eof or d.unused_data:
+        raise CorruptDataError("lzma frame decodes to the wrong length")
+    return out
 
 
 def write_model(length: int, checksum: int, preset: str, cfg: LSTMConfig, fp: dict,
@@ -215,6 +250,16 @@ def _read_frame(r: _Reader, first: bool, max_length: int) -> Frame | None:
         if crc32(data) != checksum:
             raise CorruptDataError("stored data checksum mismatch")
         return Frame(KIND_STORED, length, checksum, data)
+    if kind == KIND_LZMA:
+        length, checksum, dict_size, clen = r.unpack(_LZMA, "lzma frame header")
+        if length > max_length:
+            raise LimitError(f"frame of {length} bytes exceeds the limit of {max_length}")
+        if length > LZMA_MAX_LENGTH or not 4096 <= dict_size <= LZMA_MAX_DICT:
+            raise CorruptDataError("lzma frame: length or dictionary size out of bounds")
+        data = _inflate_lzma(r.take(clen, "lzma data"), length, dict_size)
+        if crc32(data) != checksum:
+            raise CorruptDataError("lzma frame checksum mismatch")
+        return Frame(KIND_LZMA, length, checksum, data)
     if kind != KIND_MODEL:
         raise CorruptDataError(f"unknown frame kind {kind}")
     (hlen,) = r.unpack(_HLEN, "header length")

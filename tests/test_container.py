@@ -15,7 +15,7 @@ from nncomp.errors import (CorruptDataError, EnvironmentMismatchError, LimitErro
                            TruncatedDataError)
 
 TEXT = b"It was the best of times, it was the worst of times. " * 40
-BLOB = nncomp.compress(TEXT, "test")
+BLOB = nncomp.compress(TEXT, "test", fallback=False)  # a model frame, though LZMA is smaller
 STORED = nncomp.compress(b"tiny", "test")
 
 
@@ -153,3 +153,28 @@ def test_hostile_fingerprint_fields(key, value):
         h["fingerprint"][key] = value
     with pytest.raises(CorruptDataError, match="fingerprint|device|thread"):
         nncomp.decompress(_edit_header(BLOB, edit))
+
+
+def test_hostile_lzma_frames():
+    data = b"lzma frame " * 100
+    good = container.write_lzma(data)
+    assert nncomp.decompress(good) == data
+    head = container._PREFIX.size
+
+    def with_fields(**kw) -> bytes:
+        length, crc, dict_size, clen = container._LZMA.unpack_from(good, head)
+        f = {"length": length, "crc": crc, "dict_size": dict_size, "clen": clen, **kw}
+        return (good[:head] + container._LZMA.pack(f["length"], f["crc"], f["dict_size"], f["clen"])
+                + good[head + container._LZMA.size:])
+
+    for bad, err in [(with_fields(length=len(data) + 1), CorruptDataError),
+                     (with_fields(length=len(data) - 1), CorruptDataError),
+                     (with_fields(length=1 << 40), CorruptDataError),
+                     (with_fields(dict_size=1 << 31), CorruptDataError),
+                     (with_fields(crc=0), CorruptDataError),
+                     (with_fields(clen=1 << 40), TruncatedDataError),
+                     (good[:-3], TruncatedDataError)]:
+        with pytest.raises(err):
+            nncomp.decompress(bad)
+    with pytest.raises(LimitError):
+        nncomp.decompress(good, max_length=10)

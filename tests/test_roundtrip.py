@@ -14,6 +14,9 @@ from conftest import shared_file
 
 
 def rt(data: bytes, preset: str = "test", **kw) -> bytes:
+    """Round trip through the model (the LZMA fallback would win on most inputs of the tiny
+    test preset, and is tested on its own)."""
+    kw.setdefault("fallback", False)
     blob = nncomp.compress(data, preset, **kw)
     assert nncomp.decompress(blob) == data
     return blob
@@ -63,7 +66,7 @@ def test_random_bytes_grow_by_at_most_the_fixed_header():
 
 def test_text_compresses_and_streams_adapt():
     data = shared_file("canterbury/alice29.txt").read_bytes()[:60000]
-    blob, info = api.compress_info(data, "test")
+    blob, info = api.compress_info(data, "test", fallback=False)
     assert info.config.streams == presets.get("test").max_streams
     assert not info.stored and len(blob) < 0.7 * len(data)
     assert nncomp.decompress(blob) == data
@@ -86,7 +89,7 @@ def test_threads_do_not_change_the_bits():
     data = shared_file("canterbury/cp.html").read_bytes()[:12000]
     cfg = presets.get("test").resolve_streams(len(data))
     assert engine.encode(data, cfg, 1)[0] == engine.encode(data, cfg, 2)[0]
-    blob = nncomp.compress(data, "test", threads=1)
+    blob = nncomp.compress(data, "test", threads=1, fallback=False)
     assert nncomp.info(blob)[0].fingerprint["threads"] == 1
     assert nncomp.decompress(blob) == data
 
@@ -98,7 +101,7 @@ def test_concatenated_archives_decode_to_the_concatenation():
 
 def test_verify_flag():
     data = b"verify me " * 100
-    assert nncomp.decompress(nncomp.compress(data, "test", verify=True)) == data
+    assert nncomp.decompress(nncomp.compress(data, "test", verify=True, fallback=False)) == data
 
 
 def test_coded_size_matches_the_model_cross_entropy():
@@ -119,6 +122,20 @@ def test_bfloat16_paths_round_trip():
     import dataclasses
     data = shared_file("canterbury/xargs.1").read_bytes()
     cfg = dataclasses.replace(presets.get("test"), dtype="bfloat16", train_dtype="bfloat16")
-    blob, info = api.compress_info(data, "test", config=cfg)
+    blob, info = api.compress_info(data, "test", config=cfg, fallback=False)
     assert not info.stored and nncomp.info(blob)[0].config["train_dtype"] == "bfloat16"
     assert nncomp.decompress(blob) == data
+
+
+def test_lzma_fallback_when_the_model_loses():
+    """Small or repetitive inputs: the frame is LZMA2 at xz -9e's settings when that is smaller
+    than the model's, so an archive is never much larger than xz's (30 bytes of frame)."""
+    import lzma
+    data = shared_file("canterbury/grammar.lsp").read_bytes()
+    blob, info = api.compress_info(data, "test")
+    model_only = nncomp.compress(data, "test", fallback=False)
+    xz = lzma.compress(data, preset=9 | lzma.PRESET_EXTREME)
+    assert info.kind == "lzma" and len(blob) < len(model_only) and len(blob) <= len(xz)
+    assert info.model_bits > 0  # the model ran, and lost
+    assert nncomp.decompress(blob) == data
+    assert nncomp.info(blob)[0].kind == "lzma"
