@@ -28,7 +28,7 @@ _PREFIX_TAIL = struct.Struct("<BB")
 _STORED = struct.Struct("<QI")  # length, crc32 of the data
 _HLEN = struct.Struct("<I")  # header length
 _MODEL_TAIL = struct.Struct("<IQI")  # header crc32, payload length, payload crc32
-_LZMA = struct.Struct("<QIIQ")  # length, crc32 of the data, LZMA2 dictionary size, coded length
+_LZMA = struct.Struct("<QIQI")  # length, crc32 of the data, coded length, crc32 of the coded bytes
 
 # LZMA frames: the fallback when the model loses (small or highly repetitive inputs). Raw
 # LZMA2 at xz's -9e settings, dictionary sized to the input; decoding allocates the dictionary
@@ -81,18 +81,23 @@ def _lzma_filters(dict_size: int) -> list[dict]:
     return [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME, "dict_size": dict_size}]
 
 
+def _lzma_dict_size(length: int) -> int:
+    """Derived from the length, not stored: no field to damage. A dictionary larger than the
+    input finds nothing more and costs memory on both sides."""
+    return min(LZMA_MAX_DICT, max(4096, 1 << max(length - 1, 1).bit_length()))
+
+
 def write_lzma(data: bytes) -> bytes:
     """data as raw LZMA2 with xz -9e's settings (len(data) <= LZMA_MAX_LENGTH)."""
     assert len(data) <= LZMA_MAX_LENGTH
-    # A dictionary larger than the input finds nothing more and costs memory on both sides.
-    dict_size = min(LZMA_MAX_DICT, max(4096, 1 << max(len(data) - 1, 1).bit_length()))
-    coded = lzma.compress(data, format=lzma.FORMAT_RAW, filters=_lzma_filters(dict_size))
+    coded = lzma.compress(data, format=lzma.FORMAT_RAW,
+                          filters=_lzma_filters(_lzma_dict_size(len(data))))
     return (_PREFIX.pack(MAGIC, FORMAT_VERSION, KIND_LZMA)
-            + _LZMA.pack(len(data), crc32(data), dict_size, len(coded)) + coded)
+            + _LZMA.pack(len(data), crc32(data), len(coded), crc32(coded)) + coded)
 
 
-def _inflate_lzma(coded: bytes, length: int, dict_size: int) -> bytes:
-    d = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=_lzma_filters(dict_size))
+def _inflate_lzma(coded: bytes, length: int) -> bytes:
+    d = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=_lzma_filters(_lzma_dict_size(length)))
     try:
         out = d.decompress(coded, max_length=length + 1)
     except lzma.LZMAError:
@@ -251,12 +256,15 @@ def _read_frame(r: _Reader, first: bool, max_length: int) -> Frame | None:
             raise CorruptDataError("stored data checksum mismatch")
         return Frame(KIND_STORED, length, checksum, data)
     if kind == KIND_LZMA:
-        length, checksum, dict_size, clen = r.unpack(_LZMA, "lzma frame header")
+        length, checksum, clen, ccrc = r.unpack(_LZMA, "lzma frame header")
         if length > max_length:
             raise LimitError(f"frame of {length} bytes exceeds the limit of {max_length}")
-        if length > LZMA_MAX_LENGTH or not 4096 <= dict_size <= LZMA_MAX_DICT:
-            raise CorruptDataError("lzma frame: length or dictionary size out of bounds")
-        data = _inflate_lzma(r.take(clen, "lzma data"), length, dict_size)
+        if length > LZMA_MAX_LENGTH:
+            raise CorruptDataError("lzma frame: length out of bounds")
+        coded = r.take(clen, "lzma data")
+        if crc32(coded) != ccrc:  # a range coder's last bytes can change without changing its output
+            raise CorruptDataError("lzma data checksum mismatch")
+        data = _inflate_lzma(coded, length)
         if crc32(data) != checksum:
             raise CorruptDataError("lzma frame checksum mismatch")
         return Frame(KIND_LZMA, length, checksum, data)

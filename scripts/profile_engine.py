@@ -11,6 +11,7 @@ are not counted, so the utilisation shown is an upper bound on useful arithmetic
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -47,9 +48,10 @@ def main() -> None:
     ap.add_argument("--preset", default="fast", choices=list(presets.PRESETS))
     ap.add_argument("--bytes", type=int, default=200_000, help="profile the first N bytes")
     ap.add_argument("--threads", type=int, default=determinism.default_threads())
+    ap.add_argument("--streams", type=int, default=0, help="force B (default: the preset's choice)")
     a = ap.parse_args()
     data = Path(a.file).read_bytes()[:a.bytes]
-    cfg = presets.get(a.preset).resolve_streams(len(data))
+    cfg = dataclasses.replace(presets.get(a.preset), streams=a.streams).resolve_streams(len(data))
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     _, stats = engine.encode(data, cfg, a.threads, timings=timings)

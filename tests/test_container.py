@@ -162,16 +162,17 @@ def test_hostile_lzma_frames():
     head = container._PREFIX.size
 
     def with_fields(**kw) -> bytes:
-        length, crc, dict_size, clen = container._LZMA.unpack_from(good, head)
-        f = {"length": length, "crc": crc, "dict_size": dict_size, "clen": clen, **kw}
-        return (good[:head] + container._LZMA.pack(f["length"], f["crc"], f["dict_size"], f["clen"])
+        length, crc, clen, ccrc = container._LZMA.unpack_from(good, head)
+        f = {"length": length, "crc": crc, "clen": clen, "ccrc": ccrc, **kw}
+        return (good[:head] + container._LZMA.pack(f["length"], f["crc"], f["clen"], f["ccrc"])
                 + good[head + container._LZMA.size:])
 
     for bad, err in [(with_fields(length=len(data) + 1), CorruptDataError),
                      (with_fields(length=len(data) - 1), CorruptDataError),
                      (with_fields(length=1 << 40), CorruptDataError),
-                     (with_fields(dict_size=1 << 31), CorruptDataError),
+                     (with_fields(length=1 << 14), CorruptDataError),
                      (with_fields(crc=0), CorruptDataError),
+                     (with_fields(ccrc=0), CorruptDataError),
                      (with_fields(clen=1 << 40), TruncatedDataError),
                      (good[:-3], TruncatedDataError)]:
         with pytest.raises(err):

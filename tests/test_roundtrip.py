@@ -129,7 +129,7 @@ def test_bfloat16_paths_round_trip():
 
 def test_lzma_fallback_when_the_model_loses():
     """Small or repetitive inputs: the frame is LZMA2 at xz -9e's settings when that is smaller
-    than the model's, so an archive is never much larger than xz's (30 bytes of frame)."""
+    than the model's, so an archive is never much larger than xz's (a 30-byte frame)."""
     import lzma
     data = shared_file("canterbury/grammar.lsp").read_bytes()
     blob, info = api.compress_info(data, "test")
