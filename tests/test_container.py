@@ -160,6 +160,7 @@ def test_hostile_lzma_frames():
     good = container.write_lzma(data)
     assert nncomp.decompress(good) == data
     head = container._PREFIX.size
+    assert len(good) == container.LZMA_OVERHEAD + container._LZMA.unpack_from(good, head)[2]
 
     def with_fields(**kw) -> bytes:
         length, crc, clen, ccrc = container._LZMA.unpack_from(good, head)
