@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import time
 import zlib
 from typing import BinaryIO, Callable, Optional
@@ -69,15 +70,11 @@ class Checkpoint:
         self.frames_len = saved["frames_len"]
         if _skip_crc(src, self.input_done) != self.input_crc:
             raise CheckpointError("the input differs from the one the checkpoint was made from")
+        if _size(self.frames_path) < self.frames_len:  # truncate() below would pad with zeros
+            raise CheckpointError(f"{self.frames_path} is shorter than its checkpoint says")
         self._open_frames(truncate=False)
-        with open(self.frames_path, "rb") as f:
-            left = self.frames_len
-            while left:
-                chunk = f.read(min(left, _COPY))
-                if not chunk:
-                    raise CheckpointError(f"{self.frames_path} is shorter than its checkpoint says")
-                dst.write(chunk)
-                left -= len(chunk)
+        self._frames.seek(0)
+        shutil.copyfileobj(self._frames, dst, _COPY)  # exactly frames_len bytes: truncated to it
         return saved["block"]
 
     def _open_frames(self, truncate: bool) -> None:
@@ -126,6 +123,13 @@ class Checkpoint:
     def close(self) -> None:
         if self._frames is not None:
             self._frames.close()
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except FileNotFoundError:
+        return 0
 
 
 def _skip_crc(src: BinaryIO, n: int) -> int:

@@ -96,6 +96,12 @@ def test_checkpoint_refuses_another_input_or_other_settings(tmp_path):
     with pytest.raises(CheckpointError, match="other settings.*block_size"):
         api.compress_stream(io.BytesIO(DATA), io.BytesIO(), "test", block_size=BLOCK + 1,
                             checkpoint=Checkpoint(path))
+    later = str(tmp_path / "later")  # a checkpoint that covers a finished frame
+    with pytest.raises(_Crash):
+        _compress(DATA, checkpoint=_crashing(Checkpoint(later, interval=0), 40))
+    os.truncate(later + ".frames", os.path.getsize(later + ".frames") - 1)
+    with pytest.raises(CheckpointError, match="shorter"):
+        _compress(DATA, checkpoint=Checkpoint(later))
     with open(path, "r+b") as f:
         f.write(b"garbage!")
     with pytest.raises(CheckpointError, match="unreadable"):
