@@ -22,11 +22,14 @@ class CompressInfo:
     """What a compression did: for -v, bench and tests."""
     n: int
     compressed: int
-    stored: bool
     kind: str  # of the frame(s) written: model, stored, lzma (or a mix, comma-separated)
     model_bits: float  # the model's cross-entropy, Σ -log2 p; nan when the model did not run
     seconds: float
     config: Optional[LSTMConfig]
+
+    @property
+    def stored(self) -> bool:
+        return self.kind == "stored"
 
 
 def looks_incompressible(data: bytes) -> bool:
@@ -61,7 +64,7 @@ def compress_info(data: bytes, preset: str = presets.DEFAULT_PRESET, *,
     threads = threads or determinism.default_threads()
     if not data or (resume is None and looks_incompressible(data)):
         blob = container.write_stored(data)
-        return blob, CompressInfo(len(data), len(blob), True, "stored", math.nan, 0.0, None)
+        return blob, CompressInfo(len(data), len(blob), "stored", math.nan, 0.0, None)
     payload, stats = engine.encode(data, cfg, threads, progress, on_segment, resume)
     fp = determinism.fingerprint(device, cfg.dtype, threads)
     blob = container.write_model(len(data), container.crc32(data), preset, cfg, fp, payload)
@@ -69,8 +72,7 @@ def compress_info(data: bytes, preset: str = presets.DEFAULT_PRESET, *,
     kind = container.KIND_NAMES[blob[5]]
     if verify and decompress(blob) != data:
         raise CorruptDataError("verification failed: the archive does not decode to the input")
-    return blob, CompressInfo(len(data), len(blob), kind == "stored", kind, stats.bits,
-                              stats.seconds, cfg)
+    return blob, CompressInfo(len(data), len(blob), kind, stats.bits, stats.seconds, cfg)
 
 
 def _fallbacks(data: bytes) -> list[bytes]:
@@ -94,17 +96,6 @@ def compress(data: bytes, preset: str = presets.DEFAULT_PRESET, *, threads: Opti
 DEFAULT_BLOCK_SIZE = 32 << 20
 
 
-def _read_block(src: BinaryIO, size: int) -> bytes:
-    parts, left = [], size
-    while left:
-        chunk = src.read(left)
-        if not chunk:
-            break
-        parts.append(chunk)
-        left -= len(chunk)
-    return b"".join(parts)
-
-
 def _offset(progress: Optional[Progress], done: int, total: Optional[int]) -> Optional[Progress]:
     """A frame's progress callback reporting on the whole stream."""
     if progress is None:
@@ -126,7 +117,7 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, preset: str = presets.DEFAULT_
         raise ValueError("block_size must be positive")
     threads = threads or determinism.default_threads()
     n = written = 0
-    bits, seconds, stored, kinds = 0.0, 0.0, True, []
+    bits, seconds, kinds = 0.0, 0.0, set()
     resume = None
     if checkpoint is not None:
         cfg = presets.get(preset)
@@ -136,7 +127,7 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, preset: str = presets.DEFAULT_
         resume = checkpoint.resume(settings, src, dst)
         n, written = checkpoint.input_done, checkpoint.frames_len
     while True:
-        block = _read_block(src, block_size)
+        block = container.read_upto(src, block_size)
         if not block and n > 0:
             break
         snap = None
@@ -153,14 +144,13 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, preset: str = presets.DEFAULT_
         if checkpoint is not None:
             checkpoint.frame_done(block, blob)
         n, written = n + len(block), written + len(blob)
-        stored &= ci.stored
-        kinds.append(ci.kind)
+        kinds.add(ci.kind)
         seconds += ci.seconds
         bits += 0.0 if math.isnan(ci.model_bits) else ci.model_bits
         if len(block) < block_size:
             break
-    kind = ",".join(sorted(set(kinds)))
-    return CompressInfo(n, written, stored, kind, math.nan if stored else bits, seconds, None)
+    kind = ",".join(sorted(kinds))
+    return CompressInfo(n, written, kind, math.nan if kind == "stored" else bits, seconds, None)
 
 
 # Decoding time and memory are set by the archive's model: like xz's memory limit, refuse

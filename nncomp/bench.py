@@ -211,7 +211,7 @@ def measure(codec_name: str, path: str, n: int, cpu_watts: float, gpu_watts: flo
     if "model_bits" in c:
         row["model_bits"] = c["model_bits"]
         row["stored"] = c["stored"]
-        row["kind"] = c.get("kind", "stored" if c["stored"] else "model")
+        row["kind"] = c["kind"]
         row["streams"] = c["streams"]
     return row
 

@@ -98,11 +98,6 @@ def _input(name: str) -> Iterator[tuple[BinaryIO, Optional[int]]]:
         yield f, st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
-class _Discard:
-    def write(self, b: bytes) -> int:
-        return len(b)
-
-
 @contextlib.contextmanager
 def _output(o: Opts, target: str, like: Optional[str]) -> Iterator[BinaryIO]:
     """The destination, opened before the work starts so that nothing is computed for a
@@ -160,7 +155,7 @@ def _process(o: Opts, name: str) -> None:
     ckpt = Checkpoint(o.checkpoint, o.checkpoint_interval) if o.checkpoint else None
     with contextlib.ExitStack() as stack:
         src, total = stack.enter_context(_input(name))
-        out = stack.enter_context(_output(o, target, like)) if o.mode != "test" else _Discard()
+        out = stack.enter_context(_output(o, target, like)) if o.mode != "test" else None
         stack.callback(lambda: bar and bar.close())
         if ckpt is not None:
             stack.callback(ckpt.close)

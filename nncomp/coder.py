@@ -23,16 +23,14 @@ MIN_BITS_PER_SYMBOL = 2.19e-5
 # per symbol): a lying length is caught early in a small archive and soon in a large one.
 FIRST_CHECK = 2**10
 CHECK_INTERVAL = 2**15
+_CHECK = constriction.stream.model.Uniform(2**16)
+_CHECK_WORD = np.array([0xA5C3], np.int32)  # non-zero: an exhausted decoder reads 0
+_COUNT = np.dtype("<u4")
+VERSION = version("constriction")
 
 
 def next_check(at: int) -> int:
     return at + min(at, CHECK_INTERVAL)
-_CHECK = constriction.stream.model.Uniform(2**16)
-_CHECK_WORD = np.array([0xA5C3], np.int32)  # non-zero: an exhausted decoder reads 0
-VERSION = version("constriction")
-
-
-_COUNT = np.dtype("<u4")
 
 
 def _seal(enc) -> bytes:
@@ -44,7 +42,7 @@ def _seal(enc) -> bytes:
 class Encoder:
     """Range encoder whose output is a sequence of independently sealed segments.
 
-    The engine ends a segment at fixed positions (LSTMConfig.segment): a checkpoint taken
+    The engine ends a segment at fixed positions (LSTMConfig.coder_segment): a checkpoint taken
     there holds the finished segments as plain bytes, so a resumed run continues the same
     bitstream (constriction's encoder state itself cannot be saved).
     """

@@ -145,6 +145,18 @@ class _Reader:
         return st.unpack(self.take(st.size, what))
 
 
+def read_upto(f: BinaryIO, n: int) -> bytes:
+    """n bytes from a stream (pipes return fewer per read), fewer only at its end."""
+    parts, left = [], n
+    while left:
+        chunk = f.read(left)
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
 class _StreamReader(_Reader):
     """Reads an archive from a file object, never more than one frame at a time."""
 
@@ -152,12 +164,7 @@ class _StreamReader(_Reader):
         self.f, self.pos = f, 0
 
     def head(self, n: int) -> bytes:
-        out = b""
-        while len(out) < n:
-            chunk = self.f.read(n - len(out))
-            if not chunk:
-                break
-            out += chunk
+        out = read_upto(self.f, n)
         self.pos += len(out)
         return out
 

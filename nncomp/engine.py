@@ -80,7 +80,7 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
     L = int(lens.max(initial=0))
     active = np.searchsorted(-lens, -np.arange(L), side="left")  # streams with len > t
     t0 = time.perf_counter()
-    c = {"t": 0, "bits": 0.0, "capped": 0.0, "coded": 0, "next_check": FIRST_CHECK,
+    ctr = {"t": 0, "bits": 0.0, "capped": 0.0, "coded": 0, "next_check": FIRST_CHECK,
          "seg_start": 0}  # the loop's counters, saved in a snapshot
     with torch_settings(threads):
         model = LSTMPredictor(cfg)
@@ -88,24 +88,21 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
         state = model.initial_state(B)
         mm = MatchModel(tok, n) if cfg.match else None
         if resume is not None:
-            c.update(resume["counters"])
+            ctr.update(resume["counters"])
             state = _restore(resume, model, mm)
-        block_state = [(h.clone(), c_.clone()) for h, c_ in state]
+        block_state = [(h.clone(), c.clone()) for h, c in state]
 
-        def features(a: int, b: int) -> tuple:
-            """Match features of rows [a, b) (the inputs predicting those rows), [b-a, B]."""
+        def features(rows: int | slice) -> tuple:
+            """Match features of a row [B] or rows [R, B]: the inputs predicting them."""
             if mm is None:
                 return None, None
-            return torch.from_numpy(mm.pred[a:b]).long(), torch.from_numpy(mm.bucket[a:b]).long()
+            return torch.from_numpy(mm.pred[rows]).long(), torch.from_numpy(mm.bucket[rows]).long()
 
         clock = _Clock(timings)
         last_report = t0
-        for t in range(c["t"], L):
+        for t in range(ctr["t"], L):
             k = int(active[t])
-            pred = bucket = None
-            if mm is not None:
-                pred, bucket = torch.from_numpy(mm.pred[t + 1]).long(), torch.from_numpy(mm.bucket[t + 1]).long()
-            probs = model.step(tok_t[t].long(), state, pred, bucket)[:k].numpy()  # [k, V]
+            probs = model.step(tok_t[t].long(), state, *features(t + 1))[:k].numpy()  # [k, V]
             clock("predict")
             sym = coder.code(tok[t + 1, :k], probs)
             tok[t + 1, :k] = sym
@@ -114,31 +111,31 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
                 mm.update(t + 1, k)
                 clock("match")
             cost = -np.log2(np.maximum(probs[np.arange(k), sym].astype(np.float64), 2.0**-126))
-            c["bits"] += float(cost.sum())
-            c["capped"] += float(np.minimum(cost, 24.0).sum())
-            c["coded"] += k
-            if c["coded"] >= c["next_check"]:
+            ctr["bits"] += float(cost.sum())
+            ctr["capped"] += float(np.minimum(cost, 24.0).sum())
+            ctr["coded"] += k
+            if ctr["coded"] >= ctr["next_check"]:
                 coder.check()
-                c["next_check"] = next_check(c["next_check"])
-            if c["capped"] > max_bits:
+                ctr["next_check"] = next_check(ctr["next_check"])
+            if ctr["capped"] > max_bits:
                 raise CorruptDataError("the archive decodes to more information than its payload "
                                        "holds: it is damaged")
             clock("bookkeeping")
             if (t + 1) % T == 0 and t + 1 < L:
                 blk = tok_t[t + 1 - T:t + 2].long()  # [T+1, B]
-                model.train_block(blk[:-1], blk[1:], block_state, *features(t + 2 - T, t + 2))
-                block_state = [(h.clone(), c_.clone()) for h, c_ in state]
+                model.train_block(blk[:-1], blk[1:], block_state, *features(slice(t + 2 - T, t + 2)))
+                block_state = [(h.clone(), c.clone()) for h, c in state]
                 clock("train")
-                if c["coded"] - c["seg_start"] >= cfg.coder_segment:
+                if ctr["coded"] - ctr["seg_start"] >= cfg.coder_segment:
                     coder.next_segment()
-                    c["seg_start"], c["t"] = c["coded"], t + 1
+                    ctr["seg_start"], ctr["t"] = ctr["coded"], t + 1
                     if on_segment is not None:
-                        on_segment(lambda: _snapshot(c, model, state, mm, coder))
+                        on_segment(lambda: _snapshot(ctr, model, state, mm, coder))
             if progress is not None and (t + 1 == L or time.perf_counter() - last_report > 0.25):
                 last_report = time.perf_counter()
-                progress(int(np.minimum(lens, t + 1).sum()), n, c["bits"])
+                progress(int(np.minimum(lens, t + 1).sum()), n, ctr["bits"])
         updates = model.updates
-    return RunStats(n=n, bits=c["bits"], seconds=time.perf_counter() - t0, updates=updates)
+    return RunStats(n=n, bits=ctr["bits"], seconds=time.perf_counter() - t0, updates=updates)
 
 
 class _Clock:
