@@ -9,7 +9,7 @@ from typing import BinaryIO, Optional
 
 import numpy as np
 
-from . import container, determinism, engine, presets
+from . import container, determinism, engine, presets, tokenizer
 from .container import KIND_MODEL
 from .checkpoint import Checkpoint, CheckpointError
 from .engine import Progress, SegmentHook
@@ -60,12 +60,20 @@ def compress_info(data: bytes, preset: str = presets.DEFAULT_PRESET, *,
     data = bytes(data)
     if device != "cpu":
         raise ValueError(f"device {device!r} is not supported yet (only 'cpu')")
-    cfg = (config or presets.get(preset)).resolve_streams(len(data))
+    cfg = config or presets.get(preset)
     threads = threads or determinism.default_threads()
     if not data or (resume is None and looks_incompressible(data)):
         blob = container.write_stored(data)
         return blob, CompressInfo(len(data), len(blob), "stored", math.nan, 0.0, None)
-    payload, stats = engine.encode(data, cfg, threads, progress, on_segment, resume)
+    symbols, section = data, b""
+    if (merges := dictionary_size(cfg, data)) > 0:
+        dictionary, symbols = tokenizer.build(data, merges)
+        cfg = dataclasses.replace(cfg, vocab=dictionary.vocab)
+        section = dictionary.to_section(len(symbols))
+    cfg = cfg.resolve_streams(len(symbols))
+    payload, stats = engine.encode(symbols, cfg, threads, _per_byte(progress, len(data)),
+                                   on_segment, resume)
+    payload = section + payload
     fp = determinism.fingerprint(device, cfg.dtype, threads)
     blob = container.write_model(len(data), container.crc32(data), preset, cfg, fp, payload)
     blob = min([blob, *(_fallbacks(data) if fallback else [container.write_stored(data)])], key=len)
@@ -73,6 +81,25 @@ def compress_info(data: bytes, preset: str = presets.DEFAULT_PRESET, *,
     if verify and decompress(blob) != data:
         raise CorruptDataError("verification failed: the archive does not decode to the input")
     return blob, CompressInfo(len(data), len(blob), kind, stats.bits, stats.seconds, cfg)
+
+
+# Below this a dictionary costs more than it saves (measured: benchmarks/dictionary.md).
+MIN_TEXT_LENGTH = 1 << 15
+BYTES_PER_MERGE = 512  # at most one merge per this many input bytes: the dictionary's cost
+
+
+def dictionary_size(cfg: LSTMConfig, data: bytes) -> int:
+    """How many merges the text dictionary may learn for data: 0 = code bytes."""
+    if cfg.text_vocab <= 256 or len(data) < MIN_TEXT_LENGTH or not tokenizer.looks_like_text(data):
+        return 0
+    return min(cfg.text_vocab - 256, len(data) // BYTES_PER_MERGE)
+
+
+def _per_byte(progress: Optional[Progress], n_bytes: int) -> Optional[Progress]:
+    """Report progress over symbols as (approximate) bytes."""
+    if progress is None:
+        return None
+    return lambda d, n, bits: progress(d * n_bytes // max(n, 1), n_bytes, bits)
 
 
 def _fallbacks(data: bytes) -> list[bytes]:
@@ -192,8 +219,12 @@ def decode_frame(frame: container.Frame, ignore_fingerprint: bool = False,
                          f"limit of {max_params:,}")
     if not ignore_fingerprint:
         determinism.check(frame.fingerprint, frame.fingerprint.get("device", "cpu"))
-    data, _ = engine.decode(frame.data, frame.length, frame.config, frame.fingerprint["threads"],
-                            progress)
+    symbols, _ = engine.decode(frame.data, frame.symbols, frame.config,
+                               frame.fingerprint["threads"], _per_byte(progress, frame.length))
+    if frame.dictionary is not None:
+        data = frame.dictionary.decode(symbols, frame.length)
+    else:
+        data = symbols.tobytes()
     if container.crc32(data) != frame.crc32:
         raise (EnvironmentMismatchError if ignore_fingerprint else CorruptDataError)(
             "decoded data fails its checksum"

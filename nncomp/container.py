@@ -15,6 +15,7 @@ from typing import BinaryIO, Iterator
 from .coder import MIN_BITS_PER_SYMBOL
 from .errors import CorruptDataError, LimitError, TruncatedDataError
 from .model import LSTMConfig
+from .tokenizer import MAX_SYMBOL_LEN, Dictionary
 
 MAGIC = b"\x89NNC"
 FORMAT_VERSION = 1
@@ -67,6 +68,8 @@ class Frame:
     preset: str = ""
     config: LSTMConfig | None = None
     fingerprint: dict | None = None
+    dictionary: Dictionary | None = None  # model frames with config.vocab > 256
+    symbols: int = 0  # model frames: how many symbols the payload codes
 
 
 def crc32(data: bytes) -> int:
@@ -217,8 +220,8 @@ def _parse_header(raw: bytes) -> dict:
         h["config"] = LSTMConfig.from_dict(h["config"])
     except (TypeError, ValueError) as e:
         raise LimitError(f"frame header: {e}") from None
-    if h["config"].streams == 0 or h["config"].streams > max(1, h["length"]):
-        raise CorruptDataError("frame header: stream count does not fit the length")
+    if h["config"].streams == 0:
+        raise CorruptDataError("frame header: no stream count")
     if h["config"].dtype != fp.get("dtype"):
         raise CorruptDataError("frame header: dtype disagrees with the fingerprint")
     return h
@@ -287,15 +290,24 @@ def _read_frame(r: _Reader, first: bool, max_length: int) -> Frame | None:
     h = _parse_header(raw)
     if h["length"] > max_length:
         raise LimitError(f"frame of {h['length']} bytes exceeds the limit of {max_length}")
-    # Every coded symbol costs at least MIN_BITS_PER_SYMBOL, so a small payload cannot
-    # honestly claim a huge output: refuse before allocating for it.
-    if h["length"] * MIN_BITS_PER_SYMBOL > 8 * plen + 64:
-        raise CorruptDataError("header claims more output than the payload can hold")
+    cfg, length = h["config"], h["length"]
     payload = r.take(plen, "payload")
     if crc32(payload) != pcrc:
         raise CorruptDataError("payload checksum mismatch")
-    return Frame(KIND_MODEL, h["length"], h["crc32"], payload, h["preset"], h["config"],
-                 h["fingerprint"])
+    dictionary, symbols = None, length
+    if cfg.vocab > 256:
+        dictionary, symbols, start = Dictionary.from_section(payload, cfg.vocab)
+        payload = payload[start:]
+        if not symbols <= length <= symbols * MAX_SYMBOL_LEN:
+            raise CorruptDataError("frame header: symbol count does not fit the length")
+    if cfg.streams > max(1, symbols):
+        raise CorruptDataError("frame header: stream count does not fit the length")
+    # Every coded symbol costs at least MIN_BITS_PER_SYMBOL, so a small payload cannot
+    # honestly claim a huge output: refuse before allocating for it.
+    if symbols * MIN_BITS_PER_SYMBOL > 8 * len(payload) + 64:
+        raise CorruptDataError("header claims more output than the payload can hold")
+    return Frame(KIND_MODEL, length, h["crc32"], payload, h["preset"], cfg, h["fingerprint"],
+                 dictionary, symbols)
 
 
 def iter_frames(buf: bytes | memoryview, max_length: int = MAX_LENGTH) -> Iterator[Frame]:

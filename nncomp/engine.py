@@ -1,6 +1,6 @@
 """The predict -> code -> train loop, one function for both directions.
 
-The input of n bytes is cut into B contiguous segments (the first n % B one byte longer) that
+The input of n symbols (bytes, or a text dictionary's symbols) is cut into B contiguous segments (the first n % B one byte longer) that
 are coded in lockstep: at step t the model predicts byte t of every active segment from byte
 t-1, the coder encodes (or decodes) them, and every T steps the model trains on the block it
 has just coded. The decoder runs exactly this loop with the coder in decode mode, so both
@@ -41,20 +41,30 @@ def segment_lengths(n: int, B: int) -> np.ndarray:
     return np.array([base + (i < extra) for i in range(B)], dtype=np.int64)
 
 
-def to_streams(data: bytes, B: int) -> np.ndarray:
-    """Token buffer [L+1, B]: row 0 is the start symbol, row t+1 is byte t of each segment."""
-    lens = segment_lengths(len(data), B)
-    tok = np.zeros((int(lens.max(initial=0)) + 1, B), dtype=np.uint8)
-    src = np.frombuffer(data, dtype=np.uint8)
+def symbol_dtype(vocab: int) -> type:
+    return np.uint8 if vocab <= 256 else np.uint16
+
+
+def token_buffer(n: int, B: int, vocab: int = 256) -> np.ndarray:
+    """[L+1, B] zeros: row 0 is the start symbol, row t+1 will hold symbol t of each segment."""
+    return np.zeros((int(segment_lengths(n, B).max(initial=0)) + 1, B), symbol_dtype(vocab))
+
+
+def to_streams(data: bytes | np.ndarray, B: int, vocab: int = 256) -> np.ndarray:
+    """The token buffer holding data's symbols."""
+    src = np.frombuffer(data, np.uint8) if isinstance(data, (bytes, bytearray, memoryview)) else data
+    lens = segment_lengths(len(src), B)
+    tok = token_buffer(len(src), B, vocab)
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
     for i in range(B):
         tok[1:lens[i] + 1, i] = src[starts[i]:starts[i] + lens[i]]
     return tok
 
 
-def from_streams(tok: np.ndarray, n: int) -> bytes:
+def from_streams(tok: np.ndarray, n: int) -> np.ndarray:
+    """The n symbols held in a token buffer, in input order."""
     lens = segment_lengths(n, tok.shape[1])
-    return b"".join(tok[1:lens[i] + 1, i].tobytes() for i in range(tok.shape[1]))
+    return np.concatenate([tok[1:lens[i] + 1, i] for i in range(tok.shape[1])])
 
 
 # on_segment(snapshot): called where a coder segment ends; snapshot() returns the whole
@@ -66,7 +76,7 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
         progress: Optional[Progress] = None, max_bits: float = math.inf,
         on_segment: Optional[SegmentHook] = None, resume: Optional[dict] = None,
         timings: Optional[dict] = None) -> RunStats:
-    """Code n bytes held (encoder) or to be written (decoder) in tok [L+1, B].
+    """Code n symbols held (encoder) or to be written (decoder) in tok [L+1, B].
 
     timings, when given, accumulates seconds spent in predict / code / match / bookkeeping / train
     (scripts/profile_engine.py).
@@ -86,7 +96,7 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
         model = LSTMPredictor(cfg)
         tok_t = torch.from_numpy(tok)  # shares memory: decoded rows appear here too
         state = model.initial_state(B)
-        mm = MatchModel(tok, n) if cfg.match else None
+        mm = MatchModel(tok, n, cfg.vocab) if cfg.match else None
         if resume is not None:
             ctr.update(resume["counters"])
             state = _restore(resume, model, mm)
@@ -179,19 +189,22 @@ def _restore(snap: dict, model: LSTMPredictor, mm: Optional[MatchModel]) -> list
     return [(s[0].clone(), s[1].clone()) for s in snap["state"]]
 
 
-def encode(data: bytes, cfg: LSTMConfig, threads: int, progress: Optional[Progress] = None,
-           on_segment: Optional[SegmentHook] = None, resume: Optional[dict] = None,
-           timings: Optional[dict] = None) -> tuple[bytes, RunStats]:
+def encode(data: bytes | np.ndarray, cfg: LSTMConfig, threads: int,
+           progress: Optional[Progress] = None, on_segment: Optional[SegmentHook] = None,
+           resume: Optional[dict] = None, timings: Optional[dict] = None) -> tuple[bytes, RunStats]:
+    """Code bytes, or an array of symbols < cfg.vocab."""
     coder = Encoder(resume["sealed"] if resume else b"")
-    stats = run(cfg, len(data), coder, to_streams(data, cfg.streams), threads, progress,
+    tok = to_streams(data, cfg.streams, cfg.vocab)
+    stats = run(cfg, len(data), coder, tok, threads, progress,
                 on_segment=on_segment, resume=resume, timings=timings)
     return coder.finish(), stats
 
 
 def decode(payload: bytes, n: int, cfg: LSTMConfig, threads: int,
-           progress: Optional[Progress] = None) -> tuple[bytes, RunStats]:
+           progress: Optional[Progress] = None) -> tuple[np.ndarray, RunStats]:
+    """The n symbols coded in payload."""
     coder = Decoder(payload)
-    tok = np.zeros((int(segment_lengths(n, cfg.streams).max(initial=0)) + 1, cfg.streams), np.uint8)
+    tok = token_buffer(n, cfg.streams, cfg.vocab)
     # constriction's quantised probabilities are within a few % of the float ones in cost.
     max_bits = 1.05 * 8 * len(payload) + 4096
     stats = run(cfg, n, coder, tok, threads, progress, max_bits)

@@ -1,4 +1,4 @@
-"""Match model: the byte that followed the longest recent occurrence of the current context.
+"""Match model: the symbol that followed the longest recent occurrence of the current context.
 
 An online LSTM learns slowly and forgets: on repetitive data (logs, XML, source) xz wins by
 copying. This model finds, through a hash of the last MINLEN bytes, an earlier position of any
@@ -21,8 +21,9 @@ except ImportError:  # numba is optional: the same code runs (slower) as plain P
         return args[0] if args and callable(args[0]) else (lambda f: f)
 
 MINLEN = 5  # context bytes hashed to find a candidate
+MINLEN_TEXT = 3  # context symbols, with a text dictionary (a symbol is ~2.5 bytes)
 BUCKETS = 8  # match-length buckets: 0 = no match, 1, 2, 3, 4-7, 8-15, 16-31, >= 32
-NO_MATCH = 256  # "predicted byte" value when there is no match
+NO_MATCH = 256  # "predicted symbol" value when there is no match: the vocabulary size
 _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -40,15 +41,15 @@ def _bucket(m):
 
 
 @njit(cache=True)
-def _hash(tok, r, i, bits):
+def _hash(tok, r, i, bits, minlen):
     h = np.uint64(0)
-    for d in range(MINLEN):
+    for d in range(minlen):
         h = (h ^ np.uint64(tok[r - d, i])) * _HASH_MUL
     return np.int64(h >> np.uint64(64 - bits))
 
 
 @njit(cache=True)
-def _update(tok, r, k, table, bits, ptr_r, ptr_i, mlen, pred, bucket):
+def _update(tok, r, k, table, bits, minlen, none, ptr_r, ptr_i, mlen, pred, bucket):
     """Row r (1-based rows; row 0 is the start symbol) has just been coded for streams [0, k).
     Fill pred/bucket[i] with the features for row r + 1."""
     B = tok.shape[1]
@@ -59,32 +60,33 @@ def _update(tok, r, k, table, bits, ptr_r, ptr_i, mlen, pred, bucket):
             ptr_r[i] += 1
         else:
             mlen[i] = 0
-        if mlen[i] == 0 and r >= MINLEN:
-            cand = table[_hash(tok, r, i, bits)]
+        if mlen[i] == 0 and r >= minlen:
+            cand = table[_hash(tok, r, i, bits, minlen)]
             if cand >= 0:
                 cr, ci = cand // B, cand % B
                 # Verify backwards: the real length of the match (a hash hit may be a collision).
                 m = 0
                 while m < 32 and cr - m >= 1 and r - m >= 1 and tok[cr - m, ci] == tok[r - m, i]:
                     m += 1
-                if m >= MINLEN:
+                if m >= minlen:
                     ptr_r[i], ptr_i[i], mlen[i] = cr, ci, m
     for i in range(k):
-        if r >= MINLEN:
-            table[_hash(tok, r, i, bits)] = np.int64(r) * B + i
+        if r >= minlen:
+            table[_hash(tok, r, i, bits, minlen)] = np.int64(r) * B + i
         if mlen[i] > 0:
             pred[i] = tok[ptr_r[i] + 1, ptr_i[i]]
             bucket[i] = _bucket(mlen[i])
         else:
-            pred[i] = NO_MATCH
+            pred[i] = none
             bucket[i] = 0
 
 
 class MatchModel:
     """Per-run state for B streams; `features(r)` gives the inputs for predicting row r + 1."""
 
-    def __init__(self, tok: np.ndarray, n: int):
-        self.tok = tok
+    def __init__(self, tok: np.ndarray, n: int, vocab: int = 256):
+        self.tok, self.none = tok, vocab
+        self.minlen = MINLEN if vocab == 256 else MINLEN_TEXT
         B = tok.shape[1]
         self.bits = int(min(22, max(10, (2 * max(n, 1) - 1).bit_length())))
         self.table = np.full(1 << self.bits, -1, dtype=np.int64)
@@ -92,11 +94,11 @@ class MatchModel:
         self.ptr_i = np.zeros(B, np.int64)
         self.mlen = np.zeros(B, np.int64)
         # Features per row, kept for training: pred[r], bucket[r] are the inputs predicting row r.
-        self.pred = np.full(tok.shape, NO_MATCH, dtype=np.int16)
+        self.pred = np.full(tok.shape, vocab, dtype=np.int32)
         self.bucket = np.zeros(tok.shape, dtype=np.uint8)
 
     def update(self, r: int, k: int) -> None:
         """Row r has been coded for the first k streams: compute the features of row r + 1."""
         if r + 1 < self.tok.shape[0]:
-            _update(self.tok, r, k, self.table, self.bits, self.ptr_r, self.ptr_i, self.mlen,
-                    self.pred[r + 1], self.bucket[r + 1])
+            _update(self.tok, r, k, self.table, self.bits, self.minlen, self.none, self.ptr_r,
+                    self.ptr_i, self.mlen, self.pred[r + 1], self.bucket[r + 1])

@@ -17,13 +17,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .match import BUCKETS, NO_MATCH
+from .match import BUCKETS
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
 # Bounds a header is checked against before anything is allocated (docs/FORMAT.md).
 BOUNDS = {
-    "vocab": (256, 256),
+    "vocab": (256, 65536),
+    "text_vocab": (0, 65536),
     "embed": (1, 4096),
     "hidden": (1, 4096),
     "layers": (1, 16),
@@ -35,9 +36,14 @@ BOUNDS = {
 }
 
 
+# Fields added after archives were written without them: absent means this value.
+OPTIONAL = {"text_vocab": 0}
+
+
 @dataclass(frozen=True)
 class LSTMConfig:
-    vocab: int = 256  # symbols; bytes for now
+    vocab: int = 256  # symbols: 256 bytes, plus the text dictionary's (set per input)
+    text_vocab: int = 0  # largest vocabulary of a text dictionary (nncomp/tokenizer.py); 0 = bytes only
     embed: int = 64  # embedding width E
     hidden: int = 256  # LSTM width H
     layers: int = 2  # stacked LSTM layers L
@@ -58,7 +64,9 @@ class LSTMConfig:
     train_dtype: str = "float32"  # autocast dtype of the training forward/backward
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """Every field, except optional ones at their default (older archives read the same)."""
+        return {k: v for k, v in dataclasses.asdict(self).items()
+                if k not in OPTIONAL or v != OPTIONAL[k]}
 
     @classmethod
     def from_dict(cls, d: dict) -> "LSTMConfig":
@@ -69,9 +77,10 @@ class LSTMConfig:
         unknown = set(d) - set(fields)
         if unknown:
             raise ValueError(f"unknown model config fields: {sorted(unknown)}")
-        missing = set(fields) - set(d)
+        missing = set(fields) - set(d) - set(OPTIONAL)
         if missing:
             raise ValueError(f"missing model config fields: {sorted(missing)}")
+        d = {**OPTIONAL, **d}
         for name, f in fields.items():
             v = d[name]
             if f.type == "int" and (type(v) is not int):
@@ -113,7 +122,7 @@ class LSTMConfig:
         return V * E + lstm + (L * H + 1) * V + match
 
     def resolve_streams(self, n: int) -> "LSTMConfig":
-        """Fix B for an input of n bytes: few long streams learn faster on small inputs."""
+        """Fix B for an input of n symbols: few long streams learn faster on small inputs."""
         if self.streams:
             b = self.streams
         else:
@@ -134,7 +143,7 @@ class LSTMPredictor(nn.Module):
             self.lstms = nn.ModuleList(nn.LSTM(E if i == 0 else E + H, H) for i in range(L))
             self.head = nn.Linear(L * H, V)
             if cfg.match:
-                self.match_emb = nn.Embedding(NO_MATCH + 1, E)  # the predicted byte, or none
+                self.match_emb = nn.Embedding(V + 1, E)  # the predicted symbol, or none (V)
                 self.len_emb = nn.Embedding(BUCKETS, E)  # how long the match is
                 # Logit bonus for the predicted byte by match length; starts trusting long matches.
                 self.bonus = nn.Parameter(torch.tensor([0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0]))
@@ -169,11 +178,15 @@ class LSTMPredictor(nn.Module):
                 self._bonus = self.bonus.detach().float()
 
     @staticmethod
-    def _add_bonus(logits: torch.Tensor, pred: torch.Tensor, bonus: torch.Tensor) -> torch.Tensor:
-        """logits [..., V] + bonus [...] on the predicted byte; pred == NO_MATCH adds nothing."""
-        ext = torch.cat([logits, torch.zeros_like(logits[..., :1])], -1)  # [..., V+1]
-        ext = ext.scatter_add(-1, pred.unsqueeze(-1), bonus.unsqueeze(-1).to(ext.dtype))
-        return ext[..., :NO_MATCH]
+    def _add_bonus(logits: torch.Tensor, pred: torch.Tensor, bonus: torch.Tensor,
+                   inplace: bool = False) -> torch.Tensor:
+        """logits [..., V] + bonus [...] on the predicted symbol; pred == V (no match) adds 0.
+        One scatter, no [..., V+1] copy: this runs on every step and every training block."""
+        V = logits.shape[-1]
+        hit = pred < V
+        idx = torch.where(hit, pred, 0).unsqueeze(-1)  # [..., 1]
+        val = (bonus * hit).unsqueeze(-1).to(logits.dtype)  # [..., 1]
+        return logits.scatter_add_(-1, idx, val) if inplace else logits.scatter_add(-1, idx, val)
 
     @torch.no_grad()
     def step(self, prev: torch.Tensor, state: list, pred: torch.Tensor | None = None,
@@ -191,7 +204,7 @@ class LSTMPredictor(nn.Module):
             inp = torch.cat([x, h], 1)  # [B, E+H]
         logits = torch.addmm(self._head_b, torch.cat(outs, 1), self._head_w).float()  # [B, V]
         if self.cfg.match:
-            logits = self._add_bonus(logits, pred, self._bonus[bucket])
+            logits = self._add_bonus(logits, pred, self._bonus[bucket], inplace=True)
         return torch.softmax(logits, 1)
 
     # -- training on a block (same for both directions) --

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# The larger benchmark recorded in benchmarks/: the shipped corpus and the first 1 MB of
-# silesia/dickens with both presets, and the whole shared corpora (Canterbury, dickens, xml)
-# with the fast preset (the default preset runs at ~2-5 kB/s here: hours on 15 MB).
+# The benchmarks recorded in benchmarks/ (issue: ratio and speed), in this order:
+#  1. the shipped corpus with every preset (benchmarks/shipped),
+#  2. all of silesia/dickens with the default and max presets against xz -9e (benchmarks/presets;
+#     ~10 and ~25 minutes each way here),
+#  3. the whole shared corpora (Canterbury, dickens, xml) with the fast preset and every
+#     conventional codec (benchmarks/shared).
 # Run nothing else meanwhile: a second busy process on 2 cores slows torch down many times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NNCOMP="${NNCOMP:-.venv/bin/nncomp}"
-"$NNCOMP" bench --corpus shipped --out benchmarks/shipped
+"$NNCOMP" bench --corpus shipped --preset fast --preset default --preset max --out benchmarks/shipped
 "$NNCOMP" report benchmarks/shipped/results.json
-"$NNCOMP" bench --corpus dickens:1M --out benchmarks/dickens-1M
-"$NNCOMP" report benchmarks/dickens-1M/results.json
+"$NNCOMP" bench --corpus dickens --codec xz-9e --preset default --preset max --out benchmarks/presets
+"$NNCOMP" report benchmarks/presets/results.json
 "$NNCOMP" bench --corpus canterbury --corpus dickens --corpus xml --preset fast --out benchmarks/shared
 "$NNCOMP" report benchmarks/shared/results.json

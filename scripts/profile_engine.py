@@ -21,7 +21,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nncomp import determinism, engine, presets  # noqa: E402
+from nncomp import api, determinism, engine, presets, tokenizer  # noqa: E402
 
 
 def gemm_peak(threads: int, dtype: torch.dtype, n: int = 2048, reps: int = 10) -> float:
@@ -49,22 +49,32 @@ def main() -> None:
     ap.add_argument("--bytes", type=int, default=200_000, help="profile the first N bytes")
     ap.add_argument("--threads", type=int, default=determinism.default_threads())
     ap.add_argument("--streams", type=int, default=0, help="force B (default: the preset's choice)")
+    ap.add_argument("--text-vocab", type=int, help="override the preset's text dictionary size (0: bytes)")
     a = ap.parse_args()
     data = Path(a.file).read_bytes()[:a.bytes]
-    cfg = dataclasses.replace(presets.get(a.preset), streams=a.streams).resolve_streams(len(data))
-    timings: dict[str, float] = {}
+    cfg = dataclasses.replace(presets.get(a.preset), streams=a.streams)
+    if a.text_vocab is not None:
+        cfg = dataclasses.replace(cfg, text_vocab=a.text_vocab)
+    symbols: bytes | object = data
     t0 = time.perf_counter()
-    _, stats = engine.encode(data, cfg, a.threads, timings=timings)
-    wall = time.perf_counter() - t0
-    n = len(data)
+    if merges := api.dictionary_size(cfg, data):
+        dictionary, symbols = tokenizer.build(data, merges)
+        cfg = dataclasses.replace(cfg, vocab=dictionary.vocab)
+    cfg = cfg.resolve_streams(len(symbols))
+    timings: dict[str, float] = {"dictionary": time.perf_counter() - t0}
+    t0 = time.perf_counter()
+    _, stats = engine.encode(symbols, cfg, a.threads, timings=timings)
+    wall = time.perf_counter() - t0 + timings["dictionary"]
+    n = len(symbols)
     flops = step_flops(cfg) * n * 4  # predict once, train 3x
     peak = gemm_peak(a.threads, torch.float32)
-    print(f"input      {a.file} first {n:,} bytes; preset {a.preset}: B={cfg.streams} "
-          f"E={cfg.embed} H={cfg.hidden} L={cfg.layers} T={cfg.bptt}; {a.threads} threads")
-    print(f"speed      {n / wall / 1e3:.1f} kB/s = {n / wall:,.0f} symbols/s "
-          f"({stats.bits / n:.3f} bits/byte)")
+    print(f"input      {a.file} first {len(data):,} bytes = {n:,} symbols; preset {a.preset}: "
+          f"B={cfg.streams} V={cfg.vocab} E={cfg.embed} H={cfg.hidden} L={cfg.layers} "
+          f"T={cfg.bptt}; {a.threads} threads")
+    print(f"speed      {len(data) / wall / 1e3:.1f} kB/s = {n / wall:,.0f} symbols/s "
+          f"({stats.bits / len(data):.3f} bits/byte, model only)")
     print(f"steps      {-(-n // cfg.streams):,}: {wall / -(-n // cfg.streams) * 1e6:.0f} µs per step of B symbols")
-    for k in ("predict", "code", "match", "bookkeeping", "train"):
+    for k in ("dictionary", "predict", "code", "match", "bookkeeping", "train"):
         print(f"  {k:<11} {timings.get(k, 0.0):7.2f} s  {100 * timings.get(k, 0.0) / wall:5.1f} %")
     rest = wall - sum(timings.values())
     print(f"  {'other':<11} {rest:7.2f} s  {100 * rest / wall:5.1f} %")

@@ -3,12 +3,26 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # ../shared/corpora beside the checkout (CI lays shared/ beside the clone too).
 SHARED = Path(os.environ.get("NNCOMP_SHARED_CORPORA", ROOT.parent / "shared" / "corpora"))
+
+
+TEXT = b"It was the best of times, it was the worst of times, it was the age of wisdom. " * 60
+
+
+def small_text_archive() -> bytes:
+    """A dictionary-coded archive of TEXT: the size thresholds lowered for a small input."""
+    import nncomp
+    from nncomp import api, container
+    with mock.patch.object(api, "MIN_TEXT_LENGTH", 0), mock.patch.object(api, "BYTES_PER_MERGE", 16):
+        blob = nncomp.compress(TEXT, "test", fallback=False)
+    assert container.read_frame(blob, 0)[0].dictionary is not None
+    return blob
 
 
 def shared_file(rel: str) -> Path:

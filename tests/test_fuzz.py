@@ -19,15 +19,16 @@ from hypothesis import strategies as st
 import nncomp
 from nncomp import container
 from nncomp.errors import NNCompError
+from conftest import small_text_archive
 
 N = int(os.environ.get("NNCOMP_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=N, deadline=None, suppress_health_check=list(HealthCheck))
 TEXT = b"To be, or not to be, that is the question: " * 30
 # A model frame (its own, without the LZMA fallback that wins on this repetitive text), a
-# stored one, an empty one and an LZMA one.
+# stored one, an empty one, an LZMA one and a model frame with a text dictionary.
 ARCHIVES = [nncomp.compress(TEXT, "test", fallback=False), nncomp.compress(b"short", "test"),
-            nncomp.compress(b"", "test"), nncomp.compress(TEXT, "test")]
-assert [a[5] for a in ARCHIVES] == [1, 0, 0, 2]
+            nncomp.compress(b"", "test"), nncomp.compress(TEXT, "test"), small_text_archive()]
+assert [a[5] for a in ARCHIVES] == [1, 0, 0, 2, 1]
 TIME_LIMIT = 30.0  # seconds for one hostile case: the test preset decodes TEXT in well under 1 s
 
 

@@ -1,0 +1,176 @@
+"""Text preprocessing: a byte-pair dictionary learnt from the input and stored with it (NNCP style).
+
+On text, coding subword symbols instead of bytes means fewer steps (English averages ~2.5 bytes
+per symbol with ~1,000 symbols), so the network runs faster per byte, sees a longer context per
+step, and learns from more bytes per Adam update. The dictionary is learnt from the very data it
+codes and travels in the archive as its list of merges; the decoder only expands symbols into
+bytes, so the split into symbols never has to be reproduced bit for bit.
+
+Merges never cross the boundaries of "words" (a letter run with its leading space, a digit run,
+a punctuation run, a whitespace run), as GPT-2's tokenizer does: the learnt symbols are then
+whole words and word pieces, which is what pays on text.
+"""
+from __future__ import annotations
+
+import heapq
+import lzma
+import re
+import struct
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import CorruptDataError
+
+MAX_SYMBOL_LEN = 24  # bytes: longer symbols are rare and would only grow the dictionary
+MIN_PAIR_COUNT = 8  # a merge seen fewer times costs more in the dictionary than it saves
+_WORDS = re.compile(rb" ?[A-Za-z]+| ?[0-9]+| ?[^A-Za-z0-9\s]+|\s+(?!\S)|\s+")
+_MERGE = np.dtype("<u2")
+_SECTION = struct.Struct("<QI")  # symbol count, compressed merge-list length
+
+
+def looks_like_text(data: bytes) -> bool:
+    """Hardly any control bytes and mostly ASCII (UTF-8 letters allowed): binary data is left
+    as bytes, where words do not exist and a dictionary only costs."""
+    sample = np.frombuffer(data[:1 << 20], np.uint8)
+    if len(sample) == 0:
+        return False
+    control = ((sample < 32) & (sample != 9) & (sample != 10) & (sample != 13)) | (sample == 127)
+    return float(control.mean()) <= 0.01 and float((sample < 128).mean()) >= 0.5
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    """Symbol 256 + i is the concatenation of merges[i]'s two symbols."""
+    merges: np.ndarray  # [M, 2] uint16
+
+    @property
+    def vocab(self) -> int:
+        return 256 + len(self.merges)
+
+    def symbol_bytes(self) -> list[bytes]:
+        table = [bytes([b]) for b in range(256)]
+        for a, b in self.merges.tolist():
+            table.append(table[a] + table[b])
+        return table
+
+    def decode(self, symbols: np.ndarray, length: int) -> bytes:
+        """The bytes of symbols; CorruptDataError unless they total exactly length bytes."""
+        table = self.symbol_bytes()
+        sizes = np.fromiter((len(t) for t in table), np.int64, len(table))
+        if int(sizes[symbols].sum()) != length:
+            raise CorruptDataError("the symbols do not expand to the frame's length")
+        flat = np.frombuffer(b"".join(table), np.uint8)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        return _gather(flat, starts[symbols], sizes[symbols]).tobytes()
+
+    def to_section(self, n_symbols: int) -> bytes:
+        """The dictionary section of a model frame's payload (docs/FORMAT.md)."""
+        packed = lzma.compress(self.merges.astype(_MERGE).tobytes(), format=lzma.FORMAT_RAW,
+                               filters=_FILTERS)
+        return _SECTION.pack(n_symbols, len(packed)) + packed
+
+    @classmethod
+    def from_section(cls, payload: bytes, vocab: int) -> tuple["Dictionary", int, int]:
+        """Parse and validate a section; returns the dictionary, the symbol count and the
+        section's size in bytes."""
+        if len(payload) < _SECTION.size:
+            raise CorruptDataError("payload too short for its dictionary section")
+        n_symbols, size = _SECTION.unpack_from(payload)
+        end = _SECTION.size + size
+        if end > len(payload):
+            raise CorruptDataError("dictionary section runs past the payload's end")
+        want = (vocab - 256) * _MERGE.itemsize * 2
+        d = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=_FILTERS)
+        try:
+            raw = d.decompress(bytes(payload[_SECTION.size:end]), max_length=want + 1)
+        except lzma.LZMAError:
+            raise CorruptDataError("dictionary does not decode") from None
+        if len(raw) != want or not d.eof or d.unused_data:
+            raise CorruptDataError("dictionary has the wrong size")
+        merges = np.frombuffer(raw, _MERGE).astype(np.uint16).reshape(-1, 2)
+        # A merge may only join symbols defined before it: no cycles, every symbol finite.
+        if len(merges) and (merges.max(axis=1) >= 256 + np.arange(len(merges))).any():
+            raise CorruptDataError("dictionary refers to symbols not yet defined")
+        return cls(merges), n_symbols, end
+
+
+_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME, "dict_size": 1 << 20}]
+
+
+def _gather(flat: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """flat[starts[0]:starts[0]+sizes[0]] ++ flat[starts[1]:...] ++ ... without a Python loop."""
+    ends = np.cumsum(sizes)
+    offsets = np.arange(int(ends[-1]) if len(ends) else 0) - np.repeat(ends - sizes, sizes)
+    return flat[np.repeat(starts, sizes) + offsets]
+
+
+def build(data: bytes, max_merges: int) -> tuple[Dictionary, np.ndarray]:
+    """Learn up to max_merges merges from data; returns the dictionary and data's symbols."""
+    pieces = _WORDS.findall(data)
+    counts = Counter(pieces)
+    words = list(counts)  # first-seen order: deterministic for the same data
+    seqs = [list(w) for w in words]
+    freq = [counts[w] for w in words]
+    merges = _learn(seqs, freq, max_merges)
+    # seqs now holds each distinct word's symbols; lay them out for the whole input.
+    index = {w: i for i, w in enumerate(words)}
+    ids = np.fromiter((index[p] for p in pieces), np.int64, len(pieces))
+    sizes = np.fromiter((len(s) for s in seqs), np.int64, len(seqs))
+    flat = np.fromiter((x for s in seqs for x in s), np.uint16, int(sizes.sum()))
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    return Dictionary(np.array(merges, np.uint16).reshape(-1, 2)), _gather(flat, starts[ids], sizes[ids])
+
+
+def _learn(seqs: list[list[int]], freq: list[int], max_merges: int) -> list[tuple[int, int]]:
+    """Byte-pair merges, most frequent pair first (ties: the smaller pair), rewriting seqs."""
+    pair_count: dict[tuple[int, int], int] = defaultdict(int)
+    where: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for wi, s in enumerate(seqs):
+        for p in zip(s, s[1:]):
+            pair_count[p] += freq[wi]
+            where[p].add(wi)
+    heap = [(-c, p) for p, c in pair_count.items()]
+    heapq.heapify(heap)
+    size = [1] * 256
+    merges: list[tuple[int, int]] = []
+    while heap and len(merges) < max_merges:
+        c, p = heapq.heappop(heap)
+        if -c != pair_count.get(p, 0):
+            continue  # stale entry: the pair's count changed since it was pushed
+        if -c < MIN_PAIR_COUNT:
+            break
+        if size[p[0]] + size[p[1]] > MAX_SYMBOL_LEN:
+            continue
+        new = 256 + len(merges)
+        merges.append(p)
+        size.append(size[p[0]] + size[p[1]])
+        touched: set[tuple[int, int]] = set()
+        for wi in where.pop(p):
+            s, f = seqs[wi], freq[wi]
+            for q in zip(s, s[1:]):
+                pair_count[q] -= f
+                touched.add(q)
+            seqs[wi] = s = _replace(s, p, new)
+            for q in zip(s, s[1:]):
+                pair_count[q] += f
+                where[q].add(wi)
+                touched.add(q)
+        pair_count.pop(p, None)
+        for q in touched:
+            if q != p and pair_count[q] > 0:
+                heapq.heappush(heap, (-pair_count[q], q))
+    return merges
+
+
+def _replace(s: list[int], p: tuple[int, int], new: int) -> list[int]:
+    out, i = [], 0
+    while i < len(s):
+        if i + 1 < len(s) and s[i] == p[0] and s[i + 1] == p[1]:
+            out.append(new)
+            i += 2
+        else:
+            out.append(s[i])
+            i += 1
+    return out

@@ -1,0 +1,99 @@
+"""The text dictionary (nncomp/tokenizer.py): learning, the stored section, and its use by the codec."""
+from __future__ import annotations
+
+import dataclasses
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nncomp
+from nncomp import api, container, presets, tokenizer
+from nncomp.errors import CorruptDataError
+from conftest import TEXT, shared_file, small_text_archive
+
+
+
+def test_symbols_expand_to_the_input_and_merge_words():
+    d, sym = tokenizer.build(TEXT, 200)
+    assert d.decode(sym, len(TEXT)) == TEXT
+    # every word (with its space) and punctuation run is one symbol, but the first "It" (seen once)
+    assert len(sym) == 21 * 60 + 1
+    table = d.symbol_bytes()
+    assert b" times" in table and max(map(len, table)) <= tokenizer.MAX_SYMBOL_LEN
+    # merges never cross a word boundary: no symbol holds a letter after a space after a letter
+    assert not any(len(t.split()) > 1 for t in table)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([b"a", b"b", b" ", b"\n", b"1", b".", b"\xc3\xa9", b"\x00"]),
+                max_size=400).map(b"".join), st.integers(0, 300))
+def test_any_input_round_trips(data, merges):
+    d, sym = tokenizer.build(data, merges)
+    assert d.vocab <= 256 + merges and (sym < d.vocab).all()
+    assert d.decode(sym, len(data)) == data
+    d2, n, end = tokenizer.Dictionary.from_section(d.to_section(len(sym)) + b"rest", d.vocab)
+    assert n == len(sym) and (d2.merges == d.merges).all() and end == len(d.to_section(len(sym)))
+
+
+def test_the_dictionary_is_deterministic():
+    a, sa = tokenizer.build(TEXT, 100)
+    b, sb = tokenizer.build(TEXT, 100)
+    assert (a.merges == b.merges).all() and (sa == sb).all()
+
+
+def test_text_detection():
+    assert tokenizer.looks_like_text(TEXT)
+    assert tokenizer.looks_like_text("Grüße aus Köln, naïve café. ".encode() * 50)
+    assert not tokenizer.looks_like_text(bytes(range(256)) * 50)
+    assert not tokenizer.looks_like_text(b"")
+
+
+def _section(merges: np.ndarray, n_symbols: int = 10) -> bytes:
+    return tokenizer.Dictionary(merges.astype(np.uint16)).to_section(n_symbols)
+
+
+@pytest.mark.parametrize("payload, vocab, why", [
+    (_section(np.array([[97, 98], [256, 300]])), 258, "not yet defined"),  # a cycle / forward ref
+    (_section(np.array([[97, 98]])), 258, "wrong size"),  # fewer merges than the vocabulary says
+    (_section(np.array([[97, 98]]))[:-1], 257, "past the payload"),
+    (b"\x00" * 5, 257, "too short"),
+    (struct.pack("<QI", 1, 3) + b"abc", 257, "does not decode"),
+])
+def test_hostile_sections_are_refused(payload, vocab, why):
+    with pytest.raises(CorruptDataError, match=why):
+        tokenizer.Dictionary.from_section(payload, vocab)
+
+
+def test_decode_refuses_symbols_of_the_wrong_total_length():
+    d, sym = tokenizer.build(TEXT, 50)
+    with pytest.raises(CorruptDataError, match="length"):
+        d.decode(sym, len(TEXT) + 1)
+
+
+def test_the_codec_uses_a_dictionary_for_text_only():
+    text = shared_file("canterbury/alice29.txt").read_bytes()[:60000]
+    blob, info = api.compress_info(text, "test", fallback=False)
+    assert 256 < info.config.vocab <= presets.get("test").text_vocab
+    assert nncomp.info(blob)[0].config["vocab"] == info.config.vocab
+    assert nncomp.decompress(blob) == text
+    binary = shared_file("canterbury/kennedy.xls").read_bytes()[:60000]
+    assert api.dictionary_size(presets.get("test"), binary) == 0
+    assert api.dictionary_size(presets.get("test"), text[:api.MIN_TEXT_LENGTH - 1]) == 0
+    assert api.dictionary_size(presets.get("test"), text) == min(
+        presets.get("test").text_vocab - 256, len(text) // api.BYTES_PER_MERGE)
+    no_dict = dataclasses.replace(presets.get("test"), text_vocab=0)
+    assert api.compress_info(text, config=no_dict, fallback=False)[1].config.vocab == 256
+
+
+def test_length_that_the_symbols_cannot_hold_is_refused():
+    blob = small_text_archive()
+    assert nncomp.decompress(blob) == TEXT
+    frame = container.read_frame(blob, 0)[0]
+    for length in (frame.symbols - 1, frame.symbols * tokenizer.MAX_SYMBOL_LEN + 1):
+        bad = container.write_model(length, frame.crc32, "test", frame.config, frame.fingerprint,
+                                    frame.dictionary.to_section(frame.symbols) + frame.data)
+        with pytest.raises(CorruptDataError, match="symbol count"):
+            nncomp.decompress(bad)
