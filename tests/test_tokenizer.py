@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import struct
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -73,6 +74,7 @@ def test_decode_refuses_symbols_of_the_wrong_total_length():
         d.decode(sym, len(TEXT) + 1)
 
 
+@mock.patch.object(api, "MIN_TEXT_LENGTH", 1 << 15)  # a smaller text than the real threshold
 def test_the_codec_uses_a_dictionary_for_text_only():
     text = shared_file("canterbury/alice29.txt").read_bytes()[:60000]
     blob, info = api.compress_info(text, "test", fallback=False)
