@@ -136,7 +136,10 @@ def tradeoff(rows: list[Row], transfer_kwh_per_gb: float, storage_kwh_per_gb_yea
             continue
         saved = ref.compressed - r.compressed
         extra_c_wh, extra_d_wh = (r.c_j - ref.c_j) / 3600, (r.d_j - ref.d_j) / 3600
-        head = (f"**{r.codec}** vs xz -9e: {saved:+,} bytes ({100 * saved / ref.compressed:+.1f} %); extra "
+        verb = "saves" if saved >= 0 else "costs"
+        head = (f"**{r.codec}** vs xz -9e {verb} {abs(saved):,} bytes "
+                f"({100 * abs(saved) / ref.compressed:.1f} %"
+                f"{'' if saved >= 0 else ' more'}); extra "
                 f"energy to compress: {everyday_text(extra_c_wh)}; to decompress: {extra_d_wh:.3g} Wh.")
         if saved <= 0:
             lines.append(head + " It saves nothing here, so the energy is never repaid.")

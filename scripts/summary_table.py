@@ -6,7 +6,8 @@ import sys
 
 from nncomp.report import corpus_rows
 
-ROWS = ["gzip-9", "bzip2-9", "xz-9e", "zstd-22-long", "brotli-11", "nncomp-fast", "nncomp-default"]
+ROWS = ["gzip-9", "bzip2-9", "xz-9e", "zstd-22-long", "brotli-11", "nncomp-fast", "nncomp-default",
+        "nncomp-max"]
 
 
 def speed(mbps: float) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import random
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -76,6 +77,17 @@ def test_text_compresses_and_streams_adapt():
 def test_a_few_hundred_kb_of_real_text():
     data = shared_file("canterbury/lcet10.txt").read_bytes()[:300_000]
     rt(data)
+
+
+@pytest.mark.parametrize("preset", [p for p in presets.PRESETS if p != "test"])
+@pytest.mark.parametrize("dictionary", [False, True], ids=["bytes", "dictionary"])
+def test_every_preset_round_trips(preset, dictionary):
+    """Tiny inputs: the real presets' shapes, dtypes and dictionaries, not their ratios."""
+    data = shared_file("canterbury/xargs.1").read_bytes()[:1500]
+    with mock.patch.object(api, "MIN_TEXT_LENGTH", 0 if dictionary else api.MIN_TEXT_LENGTH):
+        blob, info = api.compress_info(data, preset, fallback=False)
+    assert info.kind == "model" and (info.config.vocab > 256) == dictionary
+    assert nncomp.decompress(blob) == data
 
 
 @pytest.mark.slow

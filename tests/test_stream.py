@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from unittest import mock
 
 import pytest
 
@@ -85,6 +86,17 @@ def test_resumed_compression_is_byte_identical(tmp_path, reference, after):
     assert _compress(DATA, checkpoint=ck) == reference
     ck.remove()
     assert not os.listdir(tmp_path)
+
+
+@mock.patch.object(api, "MIN_TEXT_LENGTH", 8192)  # 16 KiB blocks get a dictionary
+def test_resumed_compression_with_a_text_dictionary_is_byte_identical(tmp_path):
+    reference = _compress(DATA, fallback=False)
+    assert all(f.dictionary is not None for f in container.iter_frames(reference))
+    path = str(tmp_path / "ck")
+    with pytest.raises(_Crash):
+        _compress(DATA, fallback=False, checkpoint=_crashing(Checkpoint(path, interval=0), 5))
+    assert _compress(DATA, fallback=False, checkpoint=Checkpoint(path, interval=0)) == reference
+    assert nncomp.decompress(reference) == DATA
 
 
 def test_checkpoint_refuses_another_input_or_other_settings(tmp_path):
