@@ -1,10 +1,11 @@
 """The predict -> code -> train loop, one function for both directions.
 
-The input of n symbols (bytes, or a text dictionary's symbols) is cut into B contiguous segments (the first n % B one byte longer) that
-are coded in lockstep: at step t the model predicts byte t of every active segment from byte
-t-1, the coder encodes (or decodes) them, and every T steps the model trains on the block it
-has just coded. The decoder runs exactly this loop with the coder in decode mode, so both
-sides see the same weights, states and probabilities.
+The input of n symbols (bytes, or a text dictionary's symbols) is cut into B contiguous
+segments (the first n % B one symbol longer) that are coded in lockstep: at step t the model
+predicts symbol t of every active segment from symbol t-1, the coder encodes (or decodes)
+them, and every T steps the model trains on the block it has just coded. The decoder runs
+exactly this loop with the coder in decode mode, so both sides see the same weights, states
+and probabilities.
 """
 from __future__ import annotations
 
