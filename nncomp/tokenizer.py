@@ -61,9 +61,7 @@ class Dictionary:
         sizes = np.fromiter((len(t) for t in table), np.int64, len(table))
         if int(sizes[symbols].sum()) != length:
             raise CorruptDataError("the symbols do not expand to the frame's length")
-        flat = np.frombuffer(b"".join(table), np.uint8)
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        return _gather(flat, starts[symbols], sizes[symbols]).tobytes()
+        return _expand(np.frombuffer(b"".join(table), np.uint8), sizes, symbols).tobytes()
 
     def to_section(self, n_symbols: int) -> bytes:
         """The dictionary section of a model frame's payload (docs/FORMAT.md)."""
@@ -99,8 +97,11 @@ class Dictionary:
 _FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME, "dict_size": 1 << 20}]
 
 
-def _gather(flat: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """flat[starts[0]:starts[0]+sizes[0]] ++ flat[starts[1]:...] ++ ... without a Python loop."""
+def _expand(flat: np.ndarray, sizes: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """flat holds items of sizes[0], sizes[1], ... back to back: the items ids[0], ids[1], ...
+    concatenated, without a Python loop."""
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])[ids]
+    sizes = sizes[ids]
     ends = np.cumsum(sizes)
     offsets = np.arange(int(ends[-1]) if len(ends) else 0) - np.repeat(ends - sizes, sizes)
     return flat[np.repeat(starts, sizes) + offsets]
@@ -119,8 +120,7 @@ def build(data: bytes, max_merges: int) -> tuple[Dictionary, np.ndarray]:
     ids = np.fromiter((index[p] for p in pieces), np.int64, len(pieces))
     sizes = np.fromiter((len(s) for s in seqs), np.int64, len(seqs))
     flat = np.fromiter((x for s in seqs for x in s), np.uint16, int(sizes.sum()))
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    return Dictionary(np.array(merges, np.uint16).reshape(-1, 2)), _gather(flat, starts[ids], sizes[ids])
+    return Dictionary(np.array(merges, np.uint16).reshape(-1, 2)), _expand(flat, sizes, ids)
 
 
 def _learn(seqs: list[list[int]], freq: list[int], max_merges: int) -> list[tuple[int, int]]:
