@@ -14,6 +14,12 @@ def _log(msg: str) -> None:
     click.echo(msg, err=True)
 
 
+def _cuda_available() -> bool:
+    """Imports torch only when asked: conventional-only runs stay light."""
+    from .determinism import cuda_available
+    return cuda_available()
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--corpus", "corpus_names", multiple=True, default=["shipped"], show_default=True,
               help="Corpus name, NAME:SIZE prefix (dickens:1M) or path; repeatable.")
@@ -41,9 +47,8 @@ def bench_cmd(corpus_names, codecs, presets_, device, out_dir, cpu_watts, gpu_wa
     # brotli-11 is in the default list but optional: keep only what is installed.
     names = [n for n in (codecs or bench.DEFAULT_CODECS) if n != "none" and n in known]
     devices = ["cpu", "cuda"] if device == "both" else [device]
-    if "cuda" in devices:
-        # The engine runs on the CPU only so far; say so rather than fill the table with errors.
-        _log("nncomp bench: nncomp has no CUDA engine yet: the cuda rows are skipped")
+    if "cuda" in devices and not _cuda_available():
+        _log("nncomp bench: no CUDA GPU here: the cuda rows are skipped")
         devices.remove("cuda")
     for p in presets_:
         if p == "none":

@@ -19,7 +19,7 @@ from typing import BinaryIO, Iterator, Optional
 
 import click
 
-from . import __version__, api, presets
+from . import __version__, api, determinism, presets
 from .checkpoint import Checkpoint
 from .errors import NNCompError
 from .fileio import Terminated, atomic_output, install_sigterm_handler
@@ -50,6 +50,7 @@ class Opts:
     checkpoint: Optional[str] = None
     checkpoint_interval: float = 600.0
     fallback: bool = True
+    device: str = "cpu"
 
 
 class ProgressBar:
@@ -162,7 +163,8 @@ def _process(o: Opts, name: str) -> None:
         if o.mode == "compress":
             ci = api.compress_stream(src, out, o.preset, block_size=o.block_size or api.DEFAULT_BLOCK_SIZE,
                                      threads=o.threads, verify=o.verify or o.rm, progress=bar,
-                                     total=total, checkpoint=ckpt, fallback=o.fallback)
+                                     total=total, checkpoint=ckpt, fallback=o.fallback,
+                                     device=o.device)
             n, c = ci.n, ci.compressed
         else:
             n = api.decompress_stream(src, out, ignore_fingerprint=o.ignore_fingerprint, progress=bar)
@@ -248,6 +250,9 @@ def _codec_options(f):
         click.option("-T", "--threads", type=click.IntRange(1, 256), default=None,
                      help="Torch threads (recorded in the archive; default 2)."),
         click.option("--verify", is_flag=True, help="Decode in-process before reporting success."),
+        click.option("--device", default="cpu", show_default=True, metavar="DEVICE",
+                     help="Run the model on cpu, cuda or cuda:N (recorded in the archive: a GPU's "
+                          "archive decodes on the same kind of GPU)."),
         click.option("-B", "--block-size", type=ByteSize(), default=None, metavar="SIZE",
                      help="Compress in independent blocks of SIZE bytes (k/M/G, Ki/Mi/Gi; "
                           "default 32Mi): memory grows with SIZE, never with the input."),
@@ -273,16 +278,20 @@ def _make_file_command(name: str, fixed_mode: Optional[str], help_text: str) -> 
     @click.command(name=name, help=help_text, context_settings={"help_option_names": ["-h", "--help"]})
     @_codec_options
     @click.version_option(__version__, "-V", "--version", prog_name="nncomp")
-    def cmd(mode, stdout, output, keep, rm, force, verbose, quiet, preset, threads, verify,
+    def cmd(mode, stdout, output, keep, rm, force, verbose, quiet, preset, threads, verify, device,
             block_size, checkpoint, checkpoint_interval, no_fallback, no_progress,
             ignore_fingerprint, suffix, files):  # noqa: ARG001 (keep is the default)
         if not suffix or "/" in suffix:
             raise click.BadParameter("suffix must be non-empty and contain no '/'")
+        try:
+            determinism.check_device(device)
+        except (ValueError, NNCompError) as e:
+            raise click.BadParameter(str(e), param_hint="--device") from None
         o = Opts(mode=fixed_mode or mode or "compress", stdout=stdout, output=output, force=force,
                  rm=rm, verbose=verbose, quiet=quiet, preset=preset, threads=threads, verify=verify,
                  progress=not no_progress, ignore_fingerprint=ignore_fingerprint, suffix=suffix,
                  block_size=block_size or 0, checkpoint=checkpoint,
-                 checkpoint_interval=checkpoint_interval, fallback=not no_fallback)
+                 checkpoint_interval=checkpoint_interval, fallback=not no_fallback, device=device)
         if checkpoint and (len(files) > 1 or o.mode != "compress"):
             raise click.UsageError("--checkpoint takes a single input to compress")
         sys.exit(run_files(o, files))

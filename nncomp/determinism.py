@@ -5,6 +5,10 @@ its arithmetic (ENGINE_VERSION), torch and constriction versions, the device, th
 instruction set (ATen's CPU capability and the ISA flags oneDNN dispatches on), the GPU
 model, the dtype and the thread count. The CPU model name and nncomp's own version are
 recorded for diagnosis but not required to match.
+
+On a GPU the same holds for one GPU model with one CUDA/cuDNN build: kernels are chosen by the
+chip and the libraries, so the "gpu" field names all three. An archive coded on a GPU decodes on
+the same kind of GPU only.
 """
 from __future__ import annotations
 
@@ -18,6 +22,10 @@ import torch
 from . import coder
 from ._version import __version__
 from .errors import EnvironmentMismatchError
+
+# cuBLAS is deterministic only with a fixed workspace; it reads this when it first starts, so it
+# is set before any CUDA work (a user's own value, if deterministic, is kept).
+os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 # Bump whenever a change to model, engine or coder changes the coded bits.
 ENGINE_VERSION = 2
@@ -45,9 +53,36 @@ def _cpu_info() -> tuple[str, str]:
     return name, isa
 
 
+def cuda_available() -> bool:
+    return torch.cuda.is_available()
+
+
+def check_device(device: str) -> str:
+    """Validate a --device value: 'cpu', 'cuda' or 'cuda:N' (N an existing GPU)."""
+    kind, _, index = device.partition(":")
+    if kind == "cpu" and not index:
+        return device
+    if kind != "cuda" or (index and not index.isdigit()):
+        raise ValueError(f"device {device!r}: use 'cpu', 'cuda' or 'cuda:N'")
+    if not cuda_available():
+        raise EnvironmentMismatchError(f"device {device!r}: no CUDA GPU is available here")
+    if index and int(index) >= torch.cuda.device_count():
+        raise EnvironmentMismatchError(f"device {device!r}: this machine has "
+                                       f"{torch.cuda.device_count()} GPU(s)")
+    return device
+
+
+def gpu_identity(device: str) -> str:
+    """The GPU model, its compute capability and the CUDA and cuDNN builds torch uses."""
+    dev = torch.device(device)
+    major, minor = torch.cuda.get_device_capability(dev)
+    return (f"{torch.cuda.get_device_name(dev)} sm_{major}{minor} cuda {torch.version.cuda} "
+            f"cudnn {torch.backends.cudnn.version()}")
+
+
 def fingerprint(device: str, dtype: str, threads: int) -> dict:
     cpu, isa = _cpu_info()
-    gpu = torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else ""
+    gpu = gpu_identity(device) if device.startswith("cuda") else ""
     return {
         "engine": ENGINE_VERSION,
         "nncomp": __version__,
@@ -65,6 +100,10 @@ def fingerprint(device: str, dtype: str, threads: int) -> dict:
 
 def check(recorded: dict, device: str) -> None:
     """Raise EnvironmentMismatchError naming every field this machine cannot reproduce."""
+    if device.startswith("cuda") and not cuda_available():
+        raise EnvironmentMismatchError(
+            f"the archive was coded on a GPU ({recorded.get('gpu', '?')!s:.80}) and this machine "
+            "has no CUDA GPU: decompress it on the same kind of GPU")
     here = fingerprint(device, recorded.get("dtype", "float32"), recorded.get("threads", 1))
     diffs = [f"{k}: archive {recorded.get(k)!r}, here {here[k]!r}"
              for k in REQUIRED if k != "threads" and recorded.get(k) != here[k]]
@@ -79,15 +118,33 @@ def default_threads() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+# Global switches that change which kernels run (and so the floats) on a GPU, and the value each
+# run pins them to: a caller's own settings must not make encoder and decoder differ.
+_CUDA_SWITCHES = (
+    (torch.backends.cudnn, "deterministic", True),
+    (torch.backends.cudnn, "benchmark", False),
+    (torch.backends.cudnn, "allow_tf32", False),
+    (torch.backends.cuda.matmul, "allow_tf32", False),
+    (torch.backends.cuda.matmul, "allow_bf16_reduced_precision_reduction", True),
+    (torch.backends.cuda.matmul, "allow_fp16_reduced_precision_reduction", True),
+)
+
+
 @contextlib.contextmanager
 def torch_settings(threads: int) -> Iterator[None]:
-    """Pin the thread count and deterministic kernels for one run, then restore them."""
+    """Pin the thread count, deterministic kernels and the GPU's precision switches for one run,
+    then restore them."""
     old_threads = torch.get_num_threads()
     old_det = torch.are_deterministic_algorithms_enabled()
+    old_switches = [getattr(obj, name) for obj, name, _ in _CUDA_SWITCHES]
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
+    for obj, name, value in _CUDA_SWITCHES:
+        setattr(obj, name, value)
     try:
         yield
     finally:
         torch.set_num_threads(old_threads)
         torch.use_deterministic_algorithms(old_det)
+        for (obj, name, _), value in zip(_CUDA_SWITCHES, old_switches):
+            setattr(obj, name, value)

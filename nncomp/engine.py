@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import time
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -22,7 +23,7 @@ from .coder import FIRST_CHECK, Decoder, Encoder, next_check
 from .determinism import torch_settings
 from .errors import CorruptDataError
 from .match import MatchModel
-from .model import LSTMConfig, LSTMPredictor
+from .model import GraphedStep, LSTMConfig, LSTMPredictor
 
 # progress(done_bytes, total_bytes, bits_so_far)
 Progress = Callable[[int, int, float], None]
@@ -34,6 +35,12 @@ class RunStats:
     bits: float  # sum of -log2 p over the coded symbols: the model's cross-entropy
     seconds: float
     updates: int
+
+
+def cuda_graphs() -> bool:
+    """On a GPU each step replays a CUDA graph (model.GraphedStep) unless NNCOMP_CUDA_GRAPHS=0:
+    the same floats either way, so this is a speed switch, not part of the format."""
+    return os.environ.get("NNCOMP_CUDA_GRAPHS", "1") != "0"
 
 
 def segment_lengths(n: int, B: int) -> np.ndarray:
@@ -76,8 +83,11 @@ SegmentHook = Callable[[Callable[[], dict]], None]
 def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, threads: int,
         progress: Optional[Progress] = None, max_bits: float = math.inf,
         on_segment: Optional[SegmentHook] = None, resume: Optional[dict] = None,
-        timings: Optional[dict] = None) -> RunStats:
+        timings: Optional[dict] = None, device: str = "cpu") -> RunStats:
     """Code n symbols held (encoder) or to be written (decoder) in tok [L+1, B].
+
+    On a GPU the model runs there; the token buffer, the match model and the coder stay on the
+    CPU, and each step moves B symbols up and B×V probabilities down.
 
     timings, when given, accumulates seconds spent in predict / code / match / bookkeeping / train
     (scripts/profile_engine.py).
@@ -93,27 +103,37 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
     t0 = time.perf_counter()
     ctr = {"t": 0, "bits": 0.0, "capped": 0.0, "coded": 0, "next_check": FIRST_CHECK,
          "seg_start": 0}  # the loop's counters, saved in a snapshot
+    dev = torch.device(device)
     with torch_settings(threads):
-        model = LSTMPredictor(cfg)
+        model = LSTMPredictor(cfg, dev)
         tok_t = torch.from_numpy(tok)  # shares memory: decoded rows appear here too
         state = model.initial_state(B)
         mm = MatchModel(tok, n, cfg.vocab) if cfg.match else None
         if resume is not None:
             ctr.update(resume["counters"])
-            state = _restore(resume, model, mm)
+            state = _restore(resume, model, mm, dev)
+        graphed = GraphedStep(model, state) if dev.type == "cuda" and cuda_graphs() else None
+        if graphed is not None:
+            state = graphed.state  # the graph's own buffers, updated in place by each step
         block_state = [(h.clone(), c.clone()) for h, c in state]
 
         def features(rows: int | slice) -> tuple:
             """Match features of a row [B] or rows [R, B]: the inputs predicting them."""
             if mm is None:
                 return None, None
-            return torch.from_numpy(mm.pred[rows]).long(), torch.from_numpy(mm.bucket[rows]).long()
+            return (torch.from_numpy(mm.pred[rows]).long().to(dev),
+                    torch.from_numpy(mm.bucket[rows]).long().to(dev))
 
-        clock = _Clock(timings)
+        clock = _Clock(timings, dev)
         last_report = t0
         for t in range(ctr["t"], L):
             k = int(active[t])
-            probs = model.step(tok_t[t].long(), state, *features(t + 1))[:k].numpy()  # [k, V]
+            if graphed is not None:
+                rows = [tok[t]] if mm is None else [tok[t], mm.pred[t + 1], mm.bucket[t + 1]]
+                probs = graphed(rows, k).numpy()  # [k, V]
+            else:
+                prev = tok_t[t].long().to(dev)  # [B]
+                probs = model.step(prev, state, *features(t + 1))[:k].cpu().numpy()  # [k, V]
             clock("predict")
             sym = coder.code(tok[t + 1, :k], probs)
             tok[t + 1, :k] = sym
@@ -133,7 +153,7 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
                                        "holds: it is damaged")
             clock("bookkeeping")
             if (t + 1) % T == 0 and t + 1 < L:
-                blk = tok_t[t + 1 - T:t + 2].long()  # [T+1, B]
+                blk = tok_t[t + 1 - T:t + 2].long().to(dev)  # [T+1, B]
                 model.train_block(blk[:-1], blk[1:], block_state, *features(slice(t + 2 - T, t + 2)))
                 block_state = [(h.clone(), c.clone()) for h, c in state]
                 clock("train")
@@ -150,13 +170,17 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
 
 
 class _Clock:
-    """Charges the time since its last call to a named phase; free when timings is None."""
+    """Charges the time since its last call to a named phase; free when timings is None.
+    On a GPU it waits for the queued work first, so that work is charged to its own phase."""
 
-    def __init__(self, timings: Optional[dict]):
+    def __init__(self, timings: Optional[dict], dev: torch.device):
         self.timings, self.last = timings, time.perf_counter()
+        self.sync = timings is not None and dev.type == "cuda"
 
     def __call__(self, phase: str) -> None:
         if self.timings is not None:
+            if self.sync:
+                torch.cuda.synchronize()
             now = time.perf_counter()
             self.timings[phase] = self.timings.get(phase, 0.0) + now - self.last
             self.last = now
@@ -170,44 +194,56 @@ def _snapshot(counters: dict, model: LSTMPredictor, state: list, mm: Optional[Ma
     """Everything the loop needs to continue after step counters['t'] - 1 (tensors copied)."""
     return {
         "counters": dict(counters),
-        "model": {k: v.clone() for k, v in model.state_dict().items()},
-        "optimizer": copy.deepcopy(model.opt.state_dict()),
+        "model": {k: v.cpu().clone() for k, v in model.state_dict().items()},
+        "optimizer": _to_cpu(copy.deepcopy(model.opt.state_dict())),
         "updates": model.updates,
-        "state": [torch.stack([h, c]).clone() for h, c in state],  # [2, B, H] per layer
+        "state": [torch.stack([h, c]).cpu().clone() for h, c in state],  # [2, B, H] per layer
         "match": {k: torch.from_numpy(getattr(mm, k).copy()) for k in _MATCH_STATE} if mm else {},
         "sealed": coder.sealed(),
     }
 
 
-def _restore(snap: dict, model: LSTMPredictor, mm: Optional[MatchModel]) -> list:
+def _to_cpu(obj):
+    """A checkpoint is saved from the CPU, whatever device the model runs on."""
+    if isinstance(obj, torch.Tensor):
+        return obj.cpu()
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_to_cpu(v) for v in obj]
+    return obj
+
+
+def _restore(snap: dict, model: LSTMPredictor, mm: Optional[MatchModel], dev: torch.device) -> list:
     model.load_state_dict(snap["model"])
-    model.opt.load_state_dict(snap["optimizer"])
+    model.opt.load_state_dict(snap["optimizer"])  # moves the optimizer's state to the model's device
     model.updates = snap["updates"]
     model._refresh_step_weights()
     if mm is not None:
         for k in _MATCH_STATE:
             getattr(mm, k)[...] = snap["match"][k].numpy()
-    return [(s[0].clone(), s[1].clone()) for s in snap["state"]]
+    return [(s[0].to(dev).clone(), s[1].to(dev).clone()) for s in snap["state"]]
 
 
 def encode(data: bytes | np.ndarray, cfg: LSTMConfig, threads: int,
            progress: Optional[Progress] = None, on_segment: Optional[SegmentHook] = None,
-           resume: Optional[dict] = None, timings: Optional[dict] = None) -> tuple[bytes, RunStats]:
+           resume: Optional[dict] = None, timings: Optional[dict] = None,
+           device: str = "cpu") -> tuple[bytes, RunStats]:
     """Code bytes, or an array of symbols < cfg.vocab."""
     coder = Encoder(resume["sealed"] if resume else b"")
     tok = to_streams(data, cfg.streams, cfg.vocab)
     stats = run(cfg, len(data), coder, tok, threads, progress,
-                on_segment=on_segment, resume=resume, timings=timings)
+                on_segment=on_segment, resume=resume, timings=timings, device=device)
     return coder.finish(), stats
 
 
 def decode(payload: bytes, n: int, cfg: LSTMConfig, threads: int,
-           progress: Optional[Progress] = None) -> tuple[np.ndarray, RunStats]:
+           progress: Optional[Progress] = None, device: str = "cpu") -> tuple[np.ndarray, RunStats]:
     """The n symbols coded in payload."""
     coder = Decoder(payload)
     tok = token_buffer(n, cfg.streams, cfg.vocab)
     # constriction's quantised probabilities are within a few % of the float ones in cost.
     max_bits = 1.05 * 8 * len(payload) + 4096
-    stats = run(cfg, n, coder, tok, threads, progress, max_bits)
+    stats = run(cfg, n, coder, tok, threads, progress, max_bits, device=device)
     coder.finish()
     return from_streams(tok, n), stats

@@ -130,10 +130,13 @@ class LSTMConfig:
         return dataclasses.replace(self, streams=max(1, min(b, n)) if n else 1)
 
 
+_CELL_WEIGHTS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+
+
 class LSTMPredictor(nn.Module):
     """Embedding -> L LSTM layers (each also sees the embedding) -> linear head over all layers."""
 
-    def __init__(self, cfg: LSTMConfig):
+    def __init__(self, cfg: LSTMConfig, device: str | torch.device = "cpu"):
         super().__init__()
         self.cfg = cfg
         E, H, L, V = cfg.embed, cfg.hidden, cfg.layers, cfg.vocab
@@ -147,35 +150,53 @@ class LSTMPredictor(nn.Module):
                 self.len_emb = nn.Embedding(BUCKETS, E)  # how long the match is
                 # Logit bonus for the predicted byte by match length; starts trusting long matches.
                 self.bonus = nn.Parameter(torch.tensor([0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0]))
+        # Initialised on the CPU whatever the device: the same seed gives the same start anywhere.
+        self.to(device)
+        self.device = torch.device(device)
         self.opt = torch.optim.Adam(
             self.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps,
             fused=True,
         )
         self.updates = 0
+        self._pinned = False
         self._refresh_step_weights()
 
     # -- stepwise prediction (the decoder's path, used by both directions) --
 
     def initial_state(self, B: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
         dt = DTYPES[self.cfg.dtype]
-        z = torch.zeros(B, self.cfg.hidden, dtype=dt)
+        z = torch.zeros(B, self.cfg.hidden, dtype=dt, device=self.device)
         return [(z.clone(), z.clone()) for _ in range(self.cfg.layers)]
+
+    def _step_weights(self) -> dict[str, torch.Tensor]:
+        """The weights of the stepwise path, cast to its dtype."""
+        dt = DTYPES[self.cfg.dtype]
+        w = {"emb": self.embed.weight.detach().to(dt),
+             "head_w": self.head.weight.detach().to(dt).t().contiguous(),  # [L*H, V]
+             "head_b": self.head.bias.detach().to(dt)}
+        for i, m in enumerate(self.lstms):
+            for name in _CELL_WEIGHTS:
+                w[f"{i}.{name}"] = getattr(m, name).detach().to(dt)
+        if self.cfg.match:
+            w["memb"] = self.match_emb.weight.detach().to(dt)
+            w["lemb"] = self.len_emb.weight.detach().to(dt)
+            w["bonus"] = self.bonus.detach().float()
+        return w
 
     def _refresh_step_weights(self) -> None:
         """Cast the weights for the stepwise path once per update, not once per step."""
-        dt = DTYPES[self.cfg.dtype]
         with torch.no_grad():
-            self._emb = self.embed.weight.detach().to(dt)
-            self._cells = [
-                tuple(p.detach().to(dt) for p in (m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0, m.bias_hh_l0))
-                for m in self.lstms
-            ]
-            self._head_w = self.head.weight.detach().to(dt).t().contiguous()  # [L*H, V]
-            self._head_b = self.head.bias.detach().to(dt)
-            if self.cfg.match:
-                self._memb = self.match_emb.weight.detach().to(dt)
-                self._lemb = self.len_emb.weight.detach().to(dt)
-                self._bonus = self.bonus.detach().float()
+            new = self._step_weights()
+            if self._pinned:  # a CUDA graph reads these very tensors: update them in place
+                for k, v in new.items():
+                    self._w[k].copy_(v)
+            else:
+                self._w = new
+
+    def pin_step_weights(self) -> None:
+        """Keep the stepwise weights at fixed addresses from now on (for GraphedStep)."""
+        self._w = {k: v.clone() for k, v in self._w.items()}
+        self._pinned = True
 
     @staticmethod
     def _add_bonus(logits: torch.Tensor, pred: torch.Tensor, bonus: torch.Tensor,
@@ -183,6 +204,11 @@ class LSTMPredictor(nn.Module):
         """logits [..., V] + bonus [...] on the predicted symbol; pred == V (no match) adds 0.
         One scatter, no [..., V+1] copy: this runs on every step and every training block."""
         V = logits.shape[-1]
+        if logits.is_cuda:
+            # CUDA's deterministic scatter_add sorts and synchronises; a compare and a select give
+            # the same sums, need no sort, and can be captured in a CUDA graph.
+            hit = torch.arange(V, device=logits.device) == pred.unsqueeze(-1)  # [..., V]
+            return logits + torch.where(hit, bonus.unsqueeze(-1), 0.0).to(logits.dtype)
         hit = pred < V
         idx = torch.where(hit, pred, 0).unsqueeze(-1)  # [..., 1]
         val = (bonus * hit).unsqueeze(-1).to(logits.dtype)  # [..., 1]
@@ -193,19 +219,26 @@ class LSTMPredictor(nn.Module):
              bucket: torch.Tensor | None = None) -> torch.Tensor:
         """prev: [B] int64 previous symbols; pred/bucket [B]: match features (if cfg.match);
         state updated in place. Returns probs [B, V] fp32."""
-        x = self._emb[prev]  # [B, E]
+        probs, state[:] = self._predict(prev, state, pred, bucket)
+        return probs
+
+    def _predict(self, prev: torch.Tensor, state: list, pred: torch.Tensor | None,
+                 bucket: torch.Tensor | None) -> tuple[torch.Tensor, list]:
+        """step without side effects: (probs [B, V], the new per-layer (h, c))."""
+        w = self._w
+        x = w["emb"][prev]  # [B, E]
         if self.cfg.match:
-            x = x + self._memb[pred] + self._lemb[bucket]  # [B, E]
-        inp, outs = x, []
-        for i, (w_ih, w_hh, b_ih, b_hh) in enumerate(self._cells):
-            h, c = torch.lstm_cell(inp, state[i], w_ih, w_hh, b_ih, b_hh)  # [B, H] each
-            state[i] = (h, c)
+            x = x + w["memb"][pred] + w["lemb"][bucket]  # [B, E]
+        inp, outs, new = x, [], []
+        for i in range(self.cfg.layers):
+            h, c = torch.lstm_cell(inp, state[i], *(w[f"{i}.{n}"] for n in _CELL_WEIGHTS))  # [B, H] each
+            new.append((h, c))
             outs.append(h)
             inp = torch.cat([x, h], 1)  # [B, E+H]
-        logits = torch.addmm(self._head_b, torch.cat(outs, 1), self._head_w).float()  # [B, V]
+        logits = torch.addmm(w["head_b"], torch.cat(outs, 1), w["head_w"]).float()  # [B, V]
         if self.cfg.match:
-            logits = self._add_bonus(logits, pred, self._bonus[bucket], inplace=True)
-        return torch.softmax(logits, 1)
+            logits = self._add_bonus(logits, pred, w["bonus"][bucket], inplace=True)
+        return torch.softmax(logits, 1), new
 
     # -- training on a block (same for both directions) --
 
@@ -226,6 +259,17 @@ class LSTMPredictor(nn.Module):
             logits = self._add_bonus(logits.float(), pred, self.bonus[bucket])
         return logits
 
+    def _loss(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy of logits [N, V] against targets [N].
+
+        CUDA's nll_loss has no deterministic kernel; log_softmax + gather computes the same
+        gradient with deterministic ones. The CPU keeps F.cross_entropy, whose bits its archives
+        were written with."""
+        if self.device.type == "cpu":
+            return F.cross_entropy(logits, targets)
+        logp = F.log_softmax(logits, -1)  # [N, V]
+        return -logp.gather(1, targets.unsqueeze(1)).mean()
+
     def lr_now(self) -> float:
         w = self.cfg.warmup
         return self.cfg.lr * (min(1.0, (self.updates + 1) / w) if w else 1.0)
@@ -234,9 +278,9 @@ class LSTMPredictor(nn.Module):
                     pred: torch.Tensor | None = None, bucket: torch.Tensor | None = None) -> float:
         """One truncated-BPTT Adam update on a [T, B] block starting from `state`."""
         low = self.cfg.train_dtype != "float32"
-        with torch.autocast("cpu", dtype=DTYPES[self.cfg.train_dtype], enabled=low):
+        with torch.autocast(self.device.type, dtype=DTYPES[self.cfg.train_dtype], enabled=low):
             logits = self.forward(inputs, state, pred, bucket)
-        loss = F.cross_entropy(logits.float().reshape(-1, self.cfg.vocab), targets.reshape(-1))
+        loss = self._loss(logits.float().reshape(-1, self.cfg.vocab), targets.reshape(-1))
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         if self.cfg.grad_clip:
@@ -247,3 +291,52 @@ class LSTMPredictor(nn.Module):
         self.updates += 1
         self._refresh_step_weights()
         return float(loss.detach())
+
+
+class GraphedStep:
+    """LSTMPredictor.step captured once as a CUDA graph: one launch per step instead of ~20.
+
+    Kernel launches dominate a step of B symbols on a GPU. The graph reads the previous symbols,
+    the match features and the state from fixed buffers and writes the new state back into them;
+    the model updates its step weights in place after each training block (pin_step_weights).
+    It replays the eager step's kernels, so the floats are the same (tests/test_cuda.py).
+    """
+
+    def __init__(self, model: LSTMPredictor, state: list):
+        dev = model.device
+        B = state[0][0].shape[0]
+        model.pin_step_weights()
+        self.model = model
+        self.state = [(h.clone(), c.clone()) for h, c in state]
+        rows = 3 if model.cfg.match else 1  # previous symbol, match prediction, match bucket
+        self.host = torch.zeros(rows, B, dtype=torch.long).pin_memory()
+        self.inputs = torch.zeros(rows, B, dtype=torch.long, device=dev)
+        side = torch.cuda.Stream(dev)  # capture needs a warmed-up, non-default stream
+        side.wait_stream(torch.cuda.current_stream(dev))
+        with torch.cuda.stream(side), torch.no_grad():
+            for _ in range(2):
+                model._predict(*self._args())
+        torch.cuda.current_stream(dev).wait_stream(side)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph), torch.no_grad():
+            self.probs, new = model._predict(*self._args())  # [B, V]
+            for (h, c), (h2, c2) in zip(self.state, new):
+                h.copy_(h2)
+                c.copy_(c2)
+        self.probs_host = torch.empty(self.probs.shape, dtype=self.probs.dtype).pin_memory()
+
+    def _args(self) -> tuple:
+        x = self.inputs
+        return (x[0], self.state, x[1], x[2]) if len(x) == 3 else (x[0], self.state, None, None)
+
+    def __call__(self, rows: list, k: int) -> torch.Tensor:
+        """rows: the previous symbols [B] (and match prediction, bucket [B]); returns probs [k, V]
+        on the CPU, valid until the next call."""
+        host = self.host.numpy()
+        for j, r in enumerate(rows):
+            host[j] = r
+        self.inputs.copy_(self.host, non_blocking=True)
+        self.graph.replay()
+        self.probs_host.copy_(self.probs, non_blocking=True)
+        torch.cuda.current_stream(self.model.device).synchronize()
+        return self.probs_host[:k]

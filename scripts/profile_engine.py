@@ -2,7 +2,8 @@
 """Where the time goes: symbols/s, the split between predict / code / match / train, and the
 model's FLOP rate against a GEMM peak measured in the same run (issue: ratio and speed).
 
-    .venv/bin/python scripts/profile_engine.py [--preset fast] [--bytes 200000] [FILE]
+    .venv/bin/python scripts/profile_engine.py [--preset fast] [--bytes 200000] [--device cuda]
+        [--set hidden=1024 --set lr=0.002 ...] [FILE]
 
 FLOPs counted: 2 per multiply-add of the stepwise LSTM cells and head (predict), and 3x the
 forward count for a training block (forward + backward). Embedding lookups, softmax and Adam
@@ -24,15 +25,51 @@ sys.path.insert(0, str(ROOT))
 from nncomp import api, determinism, engine, presets, tokenizer  # noqa: E402
 
 
-def gemm_peak(threads: int, dtype: torch.dtype, n: int = 2048, reps: int = 10) -> float:
+def gemm_peak(threads: int, dtype: torch.dtype, device: str = "cpu", reps: int = 10) -> float:
     """GFLOP/s of a square matmul on this machine, same thread count as the run."""
+    n = 2048 if device == "cpu" else 8192
     with determinism.torch_settings(threads):
-        a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+        a, b = (torch.randn(n, n, dtype=dtype, device=device) for _ in range(2))
         torch.mm(a, b)
+        _sync(device)
         t0 = time.perf_counter()
         for _ in range(reps):
             torch.mm(a, b)
+        _sync(device)
         return 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def _progress(n_bytes: int, every: float = 15.0):
+    """Progress on stderr every `every` seconds: a long run killed early still says something."""
+    t0, last = time.perf_counter(), [time.perf_counter()]
+
+    def report(done: int, total: int, bits: float) -> None:
+        now = time.perf_counter()
+        if now - last[0] >= every or done == total:
+            last[0] = now
+            done_bytes = done * n_bytes // max(total, 1)
+            print(f"  .. {done_bytes:,} bytes in {now - t0:.0f} s = {done_bytes / (now - t0) / 1e3:.1f} kB/s,"
+                  f" {bits / max(done_bytes, 1):.3f} bits/byte so far", file=sys.stderr, flush=True)
+    return report
+
+
+def override(cfg, assignments: list[str]):
+    """cfg with KEY=VALUE fields replaced (typed like the field)."""
+    types = {f.name: f.type for f in dataclasses.fields(cfg)}
+    changes = {}
+    for a in assignments:
+        key, _, value = a.partition("=")
+        if key not in types:
+            raise SystemExit(f"--set: no config field {key!r}")
+        kind = types[key]
+        changes[key] = (value.lower() in ("1", "true", "yes") if kind == "bool"
+                        else int(value) if kind == "int" else float(value) if kind == "float" else value)
+    return dataclasses.replace(cfg, **changes)
 
 
 def step_flops(cfg) -> int:
@@ -50,9 +87,13 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=determinism.default_threads())
     ap.add_argument("--streams", type=int, default=0, help="force B (default: the preset's choice)")
     ap.add_argument("--text-vocab", type=int, help="override the preset's text dictionary size (0: bytes)")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    ap.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a config field (repeatable)")
     a = ap.parse_args()
     data = Path(a.file).read_bytes()[:a.bytes]
-    cfg = dataclasses.replace(presets.get(a.preset), streams=a.streams)
+    cfg = override(dataclasses.replace(presets.get(a.preset, a.device), streams=a.streams),
+                   a.assignments)
     if a.text_vocab is not None:
         cfg = dataclasses.replace(cfg, text_vocab=a.text_vocab)
     symbols: bytes | object = data
@@ -63,14 +104,16 @@ def main() -> None:
     cfg = cfg.resolve_streams(len(symbols))
     timings: dict[str, float] = {"dictionary": time.perf_counter() - t0}
     t0 = time.perf_counter()
-    _, stats = engine.encode(symbols, cfg, a.threads, timings=timings)
+    _, stats = engine.encode(symbols, cfg, a.threads, _progress(len(data)), timings=timings,
+                             device=a.device)
     wall = time.perf_counter() - t0 + timings["dictionary"]
     n = len(symbols)
     flops = step_flops(cfg) * n * 4  # predict once, train 3x
-    peak = gemm_peak(a.threads, torch.float32)
+    dtype = torch.float32 if a.device == "cpu" else torch.bfloat16
+    peak = gemm_peak(a.threads, dtype, a.device)
     print(f"input      {a.file} first {len(data):,} bytes = {n:,} symbols; preset {a.preset}: "
           f"B={cfg.streams} V={cfg.vocab} E={cfg.embed} H={cfg.hidden} L={cfg.layers} "
-          f"T={cfg.bptt}; {a.threads} threads")
+          f"T={cfg.bptt} lr={cfg.lr} {cfg.dtype}/{cfg.train_dtype}; {a.threads} threads on {a.device}")
     print(f"speed      {len(data) / wall / 1e3:.1f} kB/s = {n / wall:,.0f} symbols/s "
           f"({stats.bits / len(data):.3f} bits/byte, model only)")
     print(f"steps      {-(-n // cfg.streams):,}: {wall / -(-n // cfg.streams) * 1e6:.0f} µs per step of B symbols")
@@ -80,7 +123,7 @@ def main() -> None:
     print(f"  {'other':<11} {rest:7.2f} s  {100 * rest / wall:5.1f} %")
     rate = flops / wall / 1e9
     print(f"model      {flops / 1e9:.2f} GFLOP in {wall:.1f} s = {rate:.2f} GFLOP/s; "
-          f"GEMM peak here {peak:.0f} GFLOP/s fp32: {100 * rate / peak:.2f} % utilisation")
+          f"GEMM peak here {peak:.0f} GFLOP/s {str(dtype)[6:]}: {100 * rate / peak:.2f} % utilisation")
 
 
 if __name__ == "__main__":
