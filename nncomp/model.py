@@ -37,7 +37,7 @@ BOUNDS = {
 
 
 # Fields added after archives were written without them: absent means this value.
-OPTIONAL = {"text_vocab": 0}
+OPTIONAL = {"text_vocab": 0, "train_head_dtype": ""}
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ class LSTMConfig:
     match: bool = False  # feed the match model's prediction to the network (nncomp/match.py)
     dtype: str = "float32"  # dtype of the stepwise prediction path
     train_dtype: str = "float32"  # autocast dtype of the training forward/backward
+    train_head_dtype: str = ""  # autocast dtype of the head in training; "" = train_dtype
 
     def to_dict(self) -> dict:
         """Every field, except optional ones at their default (older archives read the same)."""
@@ -108,7 +109,7 @@ class LSTMConfig:
             raise ValueError("optimizer fields out of range")
         if not 0 < self.eps < 1 or not 0 <= self.grad_clip <= 1e6:
             raise ValueError("optimizer fields out of range")
-        for dt in (self.dtype, self.train_dtype):
+        for dt in (self.dtype, self.train_dtype, self.train_head_dtype or self.train_dtype):
             if dt not in DTYPES:
                 raise ValueError(f"dtype {dt!r} not one of {sorted(DTYPES)}")
         # The parameter count bounds memory: refuse models far beyond any preset.
@@ -254,10 +255,19 @@ class LSTMPredictor(nn.Module):
             out, _ = lstm(inp, (h0, c0))  # [T, B, H]
             outs.append(out)
             inp = torch.cat([x, out], 2)  # [T, B, E+H]
-        logits = self.head(torch.cat(outs, 2))  # [T, B, V]
+        logits = self._train_head(torch.cat(outs, 2))  # [T, B, V]
         if self.cfg.match:
             logits = self._add_bonus(logits.float(), pred, self.bonus[bucket])
         return logits
+
+    def _train_head(self, h: torch.Tensor) -> torch.Tensor:
+        """The head in training, in its own autocast dtype where it has one: at small widths the
+        head's [T·B, L·H] × [L·H, V] products are most of a block, and bf16 halves them."""
+        dt = self.cfg.train_head_dtype
+        if not dt or dt == self.cfg.train_dtype:
+            return self.head(h)
+        with torch.autocast(self.device.type, dtype=DTYPES[dt], enabled=dt != "float32"):
+            return self.head(h.float() if dt == "float32" else h)
 
     def _loss(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy of logits [N, V] against targets [N].

@@ -1,6 +1,7 @@
 """Round trips through the Python API with the tiny `test` preset."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 from unittest import mock
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 import nncomp
 from nncomp import api, coder, container, engine, presets
+from nncomp.model import LSTMConfig
 from conftest import shared_file
 
 
@@ -131,12 +133,24 @@ def test_coded_size_matches_the_model_cross_entropy():
 
 def test_bfloat16_paths_round_trip():
     """bf16 prediction and bf16-autocast training are deterministic too (configurable per file)."""
-    import dataclasses
     data = shared_file("canterbury/xargs.1").read_bytes()
     cfg = dataclasses.replace(presets.get("test"), dtype="bfloat16", train_dtype="bfloat16")
     blob, info = api.compress_info(data, "test", config=cfg, fallback=False)
     assert not info.stored and nncomp.info(blob)[0].config["train_dtype"] == "bfloat16"
     assert nncomp.decompress(blob) == data
+    for train, head in (("float32", "bfloat16"), ("bfloat16", "float32")):
+        cfg = dataclasses.replace(presets.get("test"), train_dtype=train, train_head_dtype=head)
+        blob = api.compress_info(data, "test", config=cfg, fallback=False)[0]
+        assert nncomp.info(blob)[0].config["train_head_dtype"] == head
+        assert nncomp.decompress(blob) == data
+
+
+def test_config_fields_added_later_may_be_absent():
+    """Archives written before a field existed (no text_vocab, no train_head_dtype) still read."""
+    cfg = presets.get("test")
+    old = {k: v for k, v in cfg.to_dict().items() if k not in ("text_vocab", "train_head_dtype")}
+    assert LSTMConfig.from_dict(old) == dataclasses.replace(cfg, text_vocab=0, train_head_dtype="")
+    assert "train_head_dtype" not in dataclasses.replace(cfg, train_head_dtype="").to_dict()
 
 
 def test_lzma_fallback_when_the_model_loses():
