@@ -117,8 +117,8 @@ def build(data: bytes, max_merges: int) -> tuple[Dictionary, np.ndarray]:
     merges = _learn(seqs, freq, max_merges)
     # seqs now holds each distinct word's symbols; lay them out for the whole input.
     index = {w: i for i, w in enumerate(words)}
-    ids = np.fromiter((index[p] for p in pieces), np.int64, len(pieces))
-    sizes = np.fromiter((len(s) for s in seqs), np.int64, len(seqs))
+    ids = np.fromiter(map(index.__getitem__, pieces), np.int64, len(pieces))
+    sizes = np.fromiter(map(len, seqs), np.int64, len(seqs))
     flat = np.fromiter((x for s in seqs for x in s), np.uint16, int(sizes.sum()))
     return Dictionary(np.array(merges, np.uint16).reshape(-1, 2)), _expand(flat, sizes, ids)
 
@@ -146,31 +146,37 @@ def _learn(seqs: list[list[int]], freq: list[int], max_merges: int) -> list[tupl
         new = 256 + len(merges)
         merges.append(p)
         size.append(size[p[0]] + size[p[1]])
-        touched: set[tuple[int, int]] = set()
+        # Only pairs whose count changes are re-queued: most of a word's pairs lose and regain
+        # the same count, and their queued entries stay valid.
+        delta: dict[tuple[int, int], int] = defaultdict(int)
         for wi in where.pop(p):
             s, f = seqs[wi], freq[wi]
             for q in zip(s, s[1:]):
-                pair_count[q] -= f
-                touched.add(q)
+                delta[q] -= f
             seqs[wi] = s = _replace(s, p, new)
             for q in zip(s, s[1:]):
-                pair_count[q] += f
-                where[q].add(wi)
-                touched.add(q)
+                delta[q] += f
+                if new in q:  # every other pair of s was in the word before: wi is listed
+                    where[q].add(wi)
         pair_count.pop(p, None)
-        for q in touched:
-            if q != p and pair_count[q] > 0:
-                heapq.heappush(heap, (-pair_count[q], q))
+        delta.pop(p, None)
+        for q, d in delta.items():
+            if d:
+                pair_count[q] += d
+                if pair_count[q] > 0:
+                    heapq.heappush(heap, (-pair_count[q], q))
     return merges
 
 
 def _replace(s: list[int], p: tuple[int, int], new: int) -> list[int]:
-    out, i = [], 0
-    while i < len(s):
-        if i + 1 < len(s) and s[i] == p[0] and s[i + 1] == p[1]:
+    a, b = p
+    out, i, n = [], 0, len(s)
+    while i < n:
+        x = s[i]
+        if x == a and i + 1 < n and s[i + 1] == b:
             out.append(new)
             i += 2
         else:
-            out.append(s[i])
+            out.append(x)
             i += 1
     return out
