@@ -60,7 +60,7 @@ def compress_info(data: bytes, preset: str = presets.DEFAULT_PRESET, *,
     """
     data = bytes(data)
     device = determinism.check_device(device)
-    cfg = config or presets.get(preset, device)
+    cfg = config or presets.get(preset)
     threads = threads or determinism.default_threads()
     if not data or (resume is None and looks_incompressible(data)):
         blob = container.write_stored(data)
@@ -167,7 +167,7 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, preset: str = presets.DEFAULT_
     bits, seconds, kinds = 0.0, 0.0, set()
     resume = None
     if checkpoint is not None:
-        cfg = presets.get(preset, device)
+        cfg = presets.get(preset)
         settings = {"preset": preset, "config": cfg.to_dict(), "block_size": block_size,
                     "fallback": fallback, "threads": threads,
                     "fingerprint": determinism.fingerprint(device, cfg.dtype, threads)}

@@ -29,13 +29,9 @@ PRESETS: dict[str, LSTMConfig] = {
 }
 DEFAULT_PRESET = "default"
 
-# Where a GPU makes a larger model affordable, the preset means a larger model there.
-CUDA_PRESETS: dict[str, LSTMConfig] = {}
 
-
-def get(name: str, device: str = "cpu") -> LSTMConfig:
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
-    if device.startswith("cuda") and name in CUDA_PRESETS:
-        return CUDA_PRESETS[name]
-    return PRESETS[name]
+def get(name: str) -> LSTMConfig:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}") from None

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import nncomp
-from nncomp import api, container, determinism, presets
+from nncomp import api, container, determinism
 from nncomp.checkpoint import Checkpoint
 from nncomp.errors import EnvironmentMismatchError
 from conftest import TEXT, small_text_archive
@@ -126,10 +126,3 @@ def test_cli_device_cuda(nncomp_cmd, tmp_path):
     assert container.read_frame(arc.read_bytes(), 0)[0].fingerprint["device"] == "cuda"
     out = subprocess.run([*nncomp_cmd, "-d", "-c", str(arc)], check=True, capture_output=True).stdout
     assert out == DATA
-
-
-def test_every_preset_has_a_cuda_config():
-    for name in presets.PRESETS:
-        cfg = presets.get(name, "cuda")
-        cfg.check()
-        assert cfg.n_params() <= api.DEFAULT_MAX_PARAMS
