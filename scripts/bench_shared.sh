@@ -4,7 +4,8 @@
 #  2. all of silesia/dickens with the default and max presets against xz -9e (benchmarks/presets;
 #     ~10 and ~25 minutes each way here),
 #  3. the whole shared corpora (Canterbury, dickens, xml) with the fast preset and every
-#     conventional codec (benchmarks/shared).
+#     conventional codec (benchmarks/shared),
+#  4. all of silesia/xml with the default preset against xz -9e (benchmarks/xml-default).
 # Run nothing else meanwhile: a second busy process on 2 cores slows torch down many times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,3 +16,5 @@ NNCOMP="${NNCOMP:-.venv/bin/nncomp}"
 "$NNCOMP" report benchmarks/presets/results.json
 "$NNCOMP" bench --corpus canterbury --corpus dickens --corpus xml --preset fast --out benchmarks/shared
 "$NNCOMP" report benchmarks/shared/results.json
+"$NNCOMP" bench --corpus xml --codec xz-9e --preset default --out benchmarks/xml-default
+"$NNCOMP" report benchmarks/xml-default/results.json
