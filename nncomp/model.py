@@ -232,7 +232,8 @@ class LSTMPredictor(nn.Module):
             x = x + w["memb"][pred] + w["lemb"][bucket]  # [B, E]
         inp, outs, new = x, [], []
         for i in range(self.cfg.layers):
-            h, c = torch.lstm_cell(inp, state[i], *(w[f"{i}.{n}"] for n in _CELL_WEIGHTS))  # [B, H] each
+            cell = [w[f"{i}.{n}"] for n in _CELL_WEIGHTS]
+            h, c = torch.lstm_cell(inp, state[i], *cell)  # [B, H] each
             new.append((h, c))
             outs.append(h)
             inp = torch.cat([x, h], 1)  # [B, E+H]

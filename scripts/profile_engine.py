@@ -53,8 +53,9 @@ def _progress(n_bytes: int, every: float = 15.0):
         if now - last[0] >= every or done == total:
             last[0] = now
             done_bytes = done * n_bytes // max(total, 1)
-            print(f"  .. {done_bytes:,} bytes in {now - t0:.0f} s = {done_bytes / (now - t0) / 1e3:.1f} kB/s,"
-                  f" {bits / max(done_bytes, 1):.3f} bits/byte so far", file=sys.stderr, flush=True)
+            print(f"  .. {done_bytes:,} bytes in {now - t0:.0f} s = "
+                  f"{done_bytes / (now - t0) / 1e3:.1f} kB/s, {bits / max(done_bytes, 1):.3f} "
+                  "bits/byte so far", file=sys.stderr, flush=True)
     return report
 
 
@@ -113,7 +114,8 @@ def main() -> None:
     peak = gemm_peak(a.threads, dtype, a.device)
     print(f"input      {a.file} first {len(data):,} bytes = {n:,} symbols; preset {a.preset}: "
           f"B={cfg.streams} V={cfg.vocab} E={cfg.embed} H={cfg.hidden} L={cfg.layers} "
-          f"T={cfg.bptt} lr={cfg.lr} {cfg.dtype}/{cfg.train_dtype}; {a.threads} threads on {a.device}")
+          f"T={cfg.bptt} lr={cfg.lr} {cfg.dtype}/{cfg.train_dtype}; "
+          f"{a.threads} threads on {a.device}")
     print(f"speed      {len(data) / wall / 1e3:.1f} kB/s = {n / wall:,.0f} symbols/s "
           f"({stats.bits / len(data):.3f} bits/byte, model only)")
     print(f"steps      {-(-n // cfg.streams):,}: {wall / -(-n // cfg.streams) * 1e6:.0f} µs per step of B symbols")
