@@ -8,8 +8,8 @@ from .errors import (CorruptDataError, EnvironmentMismatchError, LimitError, NNC
                      TruncatedDataError)
 
 _LAZY = {"compress": "api", "compress_info": "api", "decompress": "api", "info": "api",
-         "compress_stream": "api", "decompress_stream": "api", "DEFAULT_BLOCK_SIZE": "api",
-         "CompressInfo": "api", "FrameInfo": "api", "PRESETS": "presets",
+         "info_stream": "api", "compress_stream": "api", "decompress_stream": "api",
+         "DEFAULT_BLOCK_SIZE": "api", "CompressInfo": "api", "FrameInfo": "api", "PRESETS": "presets",
          "Checkpoint": "checkpoint", "CheckpointError": "checkpoint"}
 
 
@@ -21,8 +21,8 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'nncomp' has no attribute {name!r}")
 
 __all__ = [
-    "__version__", "compress", "compress_info", "decompress", "info", "CompressInfo", "FrameInfo",
-    "compress_stream", "decompress_stream", "DEFAULT_BLOCK_SIZE", "Checkpoint", "CheckpointError",
-    "NNCompError", "CorruptDataError", "TruncatedDataError", "EnvironmentMismatchError",
-    "LimitError", "PRESETS",
+    "__version__", "compress", "compress_info", "decompress", "info", "info_stream",
+    "CompressInfo", "FrameInfo", "compress_stream", "decompress_stream", "DEFAULT_BLOCK_SIZE",
+    "Checkpoint", "CheckpointError", "NNCompError", "CorruptDataError", "TruncatedDataError",
+    "EnvironmentMismatchError", "LimitError", "PRESETS",
 ]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import lzma
 import math
 import zlib
@@ -269,14 +270,28 @@ class FrameInfo:
 
 def info(blob: bytes) -> list[FrameInfo]:
     """Describe each frame without decoding it (nncomp -l)."""
-    out, pos, mv = [], 0, memoryview(blob)
-    if not blob:
-        raise CorruptDataError("empty input is not an nncomp archive")
-    while pos < len(mv):
-        frame, end = container.read_frame(mv, pos)
+    return info_stream(io.BytesIO(blob))
+
+
+class _Counted:
+    """A read-only stream that counts the bytes read from it."""
+
+    def __init__(self, f: BinaryIO):
+        self.f, self.n = f, 0
+
+    def read(self, size: int = -1) -> bytes:
+        out = self.f.read(size)
+        self.n += len(out)
+        return out
+
+
+def info_stream(src: BinaryIO) -> list[FrameInfo]:
+    """info() of an archive read from a stream, one frame in memory at a time."""
+    counted, out, start = _Counted(src), [], 0
+    for frame in container.read_frames(counted):  # type: ignore[arg-type]
         model = frame.kind == KIND_MODEL
-        out.append(FrameInfo(container.KIND_NAMES[frame.kind], frame.length, end - pos,
+        out.append(FrameInfo(container.KIND_NAMES[frame.kind], frame.length, counted.n - start,
                              frame.preset, dataclasses.asdict(frame.config) if model else None,
                              frame.fingerprint))
-        pos = end
+        start = counted.n
     return out

@@ -151,7 +151,7 @@ def _process(o: Opts, name: str) -> None:
     t0 = time.perf_counter()
     if o.mode == "list":
         with _input(name) as (src, _):
-            _list(label, src.read())
+            _list(label, src)
         return
     ckpt = Checkpoint(o.checkpoint, o.checkpoint_interval) if o.checkpoint else None
     with contextlib.ExitStack() as stack:
@@ -186,10 +186,10 @@ def _report(label: str, n: int, c: int, seconds: float, kind: str) -> None:
                f"{n / max(seconds, 1e-9) / 1e3:.1f} kB/s{mode}", err=True)
 
 
-def _list(label: str, blob: bytes) -> None:
-    frames = api.info(blob)
+def _list(label: str, src: BinaryIO) -> None:
+    frames = api.info_stream(src)  # one frame in memory at a time, as with decompression
     n = sum(f.length for f in frames)
-    c = len(blob)
+    c = sum(f.compressed for f in frames)
     presets_used = ",".join(sorted({f.preset or f.kind for f in frames}))
     click.echo(f"{'compressed':>12} {'uncompressed':>12} {'ratio':>7} {'bpb':>6} {'frames':>6}  preset  name")
     ratio = f"{n / c:.3f}" if c else "-"

@@ -42,6 +42,16 @@ def test_blocks_are_independent_frames(reference):
     assert out.getvalue() == DATA == nncomp.decompress(reference)
 
 
+def test_listing_reads_an_archive_as_a_stream(reference):
+    """nncomp -l: one frame in memory at a time, sizes as in the archive."""
+    infos = api.info_stream(io.BytesIO(reference))
+    assert [i.length for i in infos] == [BLOCK, BLOCK, len(DATA) - 2 * BLOCK]
+    assert sum(i.compressed for i in infos) == len(reference)
+    assert infos == nncomp.info(reference)
+    with pytest.raises(nncomp.TruncatedDataError):
+        api.info_stream(io.BytesIO(reference[:-1]))
+
+
 def test_stream_edge_cases():
     empty = _compress(b"")
     assert nncomp.decompress(empty) == b""
