@@ -273,25 +273,12 @@ def info(blob: bytes) -> list[FrameInfo]:
     return info_stream(io.BytesIO(blob))
 
 
-class _Counted:
-    """A read-only stream that counts the bytes read from it."""
-
-    def __init__(self, f: BinaryIO):
-        self.f, self.n = f, 0
-
-    def read(self, size: int = -1) -> bytes:
-        out = self.f.read(size)
-        self.n += len(out)
-        return out
-
-
 def info_stream(src: BinaryIO) -> list[FrameInfo]:
     """info() of an archive read from a stream, one frame in memory at a time."""
-    counted, out, start = _Counted(src), [], 0
-    for frame in container.read_frames(counted):  # type: ignore[arg-type]
+    out = []
+    for frame in container.read_frames(src):
         model = frame.kind == KIND_MODEL
-        out.append(FrameInfo(container.KIND_NAMES[frame.kind], frame.length, counted.n - start,
+        out.append(FrameInfo(container.KIND_NAMES[frame.kind], frame.length, frame.size,
                              frame.preset, dataclasses.asdict(frame.config) if model else None,
                              frame.fingerprint))
-        start = counted.n
     return out

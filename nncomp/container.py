@@ -70,6 +70,7 @@ class Frame:
     fingerprint: dict | None = None
     dictionary: Dictionary | None = None  # model frames with config.vocab > 256
     symbols: int = 0  # model frames: how many symbols the payload codes
+    size: int = 0  # bytes the frame takes in the archive
 
 
 def crc32(data: bytes) -> int:
@@ -244,6 +245,14 @@ def read_frames(f: BinaryIO, max_length: int = MAX_LENGTH) -> Iterator[Frame]:
 
 def _read_frame(r: _Reader, first: bool, max_length: int) -> Frame | None:
     """The next frame, or None at the end of a non-empty archive."""
+    start = r.pos
+    frame = _parse_frame(r, first, max_length)
+    if frame is not None:
+        frame.size = r.pos - start
+    return frame
+
+
+def _parse_frame(r: _Reader, first: bool, max_length: int) -> Frame | None:
     start = r.pos
     head = r.head(len(MAGIC))
     if not head and not first:

@@ -317,7 +317,7 @@ class GraphedStep:
         dev = model.device
         B = state[0][0].shape[0]
         model.pin_step_weights()
-        self.model = model
+        self.device = dev
         self.state = [(h.clone(), c.clone()) for h, c in state]
         rows = 3 if model.cfg.match else 1  # previous symbol, match prediction, match bucket
         self.host = torch.zeros(rows, B, dtype=torch.long).pin_memory()
@@ -349,5 +349,5 @@ class GraphedStep:
         self.inputs.copy_(self.host, non_blocking=True)
         self.graph.replay()
         self.probs_host.copy_(self.probs, non_blocking=True)
-        torch.cuda.current_stream(self.model.device).synchronize()
+        torch.cuda.current_stream(self.device).synchronize()
         return self.probs_host[:k]
