@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from .coder import FIRST_CHECK, Decoder, Encoder, next_check
+from .context import ContextModel
 from .determinism import torch_settings
 from .errors import CorruptDataError
 from .match import MatchModel
@@ -109,28 +110,37 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
         tok_t = torch.from_numpy(tok)  # shares memory: decoded rows appear here too
         state = model.initial_state(B)
         mm = MatchModel(tok, n, cfg.vocab) if cfg.match else None
+        # The context features of a training block's rows and of the next row are kept.
+        cm = ContextModel(tok, n, cfg.vocab, cfg.context, T + 2) if cfg.context else None
         if resume is not None:
             ctr.update(resume["counters"])
-            state = _restore(resume, model, mm, dev)
+            state = _restore(resume, model, mm, cm, dev)
         graphed = GraphedStep(model, state) if dev.type == "cuda" and cuda_graphs() else None
         if graphed is not None:
             state = graphed.state  # the graph's own buffers, updated in place by each step
         block_state = [(h.clone(), c.clone()) for h, c in state]
 
         def features(rows: int | slice) -> tuple:
-            """Match features of a row [B] or rows [R, B]: the inputs predicting them."""
-            if mm is None:
-                return None, None
-            return (torch.from_numpy(mm.pred[rows]).long().to(dev),
-                    torch.from_numpy(mm.bucket[rows]).long().to(dev))
+            """(pred, bucket, ctx) of a row [B] or rows [R, B]: the features predicting them."""
+            pred = bucket = ctx = None
+            if mm is not None:
+                pred = torch.from_numpy(mm.pred[rows]).long().to(dev)
+                bucket = torch.from_numpy(mm.bucket[rows]).long().to(dev)
+            if cm is not None:
+                ctx = tuple(torch.from_numpy(a).to(dev) for a in cm.features(rows))  # int64
+            return pred, bucket, ctx
 
         clock = _Clock(timings, dev)
         last_report = t0
         for t in range(ctr["t"], L):
             k = int(active[t])
             if graphed is not None:
-                rows = [tok[t]] if mm is None else [tok[t], mm.pred[t + 1], mm.bucket[t + 1]]
-                probs = graphed(rows, k).numpy()  # [k, V]
+                cols = [tok[t]]
+                if mm is not None:
+                    cols += [mm.pred[t + 1], mm.bucket[t + 1]]
+                if cm is not None:
+                    cols += list(cm.features(t + 1))
+                probs = graphed(cols, k).numpy()  # [k, V]
             else:
                 prev = tok_t[t].long().to(dev)  # [B]
                 probs = model.step(prev, state, *features(t + 1))[:k].cpu().numpy()  # [k, V]
@@ -140,7 +150,9 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
             clock("code")
             if mm is not None:
                 mm.update(t + 1, k)
-                clock("match")
+            if cm is not None:
+                cm.update(t + 1, k)
+            clock("match")
             cost = -np.log2(np.maximum(probs[np.arange(k), sym].astype(np.float64), 2.0**-126))
             ctr["bits"] += float(cost.sum())
             ctr["capped"] += float(np.minimum(cost, 24.0).sum())
@@ -161,7 +173,7 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
                     coder.next_segment()
                     ctr["seg_start"], ctr["t"] = ctr["coded"], t + 1
                     if on_segment is not None:
-                        on_segment(lambda: _snapshot(ctr, model, state, mm, coder))
+                        on_segment(lambda: _snapshot(ctr, model, state, mm, cm, coder))
             if progress is not None and (t + 1 == L or time.perf_counter() - last_report > 0.25):
                 last_report = time.perf_counter()
                 progress(int(np.minimum(lens, t + 1).sum()), n, ctr["bits"])
@@ -190,7 +202,7 @@ _MATCH_STATE = ("table", "ptr_r", "ptr_i", "mlen", "pred", "bucket")
 
 
 def _snapshot(counters: dict, model: LSTMPredictor, state: list, mm: Optional[MatchModel],
-              coder: Encoder) -> dict:
+              cm: Optional[ContextModel], coder: Encoder) -> dict:
     """Everything the loop needs to continue after step counters['t'] - 1 (tensors copied)."""
     return {
         "counters": dict(counters),
@@ -199,6 +211,7 @@ def _snapshot(counters: dict, model: LSTMPredictor, state: list, mm: Optional[Ma
         "updates": model.updates,
         "state": [torch.stack([h, c]).cpu().clone() for h, c in state],  # [2, B, H] per layer
         "match": {k: torch.from_numpy(getattr(mm, k).copy()) for k in _MATCH_STATE} if mm else {},
+        "context": {k: torch.from_numpy(getattr(cm, k).copy()) for k in cm.STATE} if cm else {},
         "sealed": coder.sealed(),
     }
 
@@ -214,7 +227,8 @@ def _to_cpu(obj):
     return obj
 
 
-def _restore(snap: dict, model: LSTMPredictor, mm: Optional[MatchModel], dev: torch.device) -> list:
+def _restore(snap: dict, model: LSTMPredictor, mm: Optional[MatchModel],
+             cm: Optional[ContextModel], dev: torch.device) -> list:
     model.load_state_dict(snap["model"])
     model.opt.load_state_dict(snap["optimizer"])  # moves the optimizer's state to the model's device
     model.updates = snap["updates"]
@@ -222,6 +236,9 @@ def _restore(snap: dict, model: LSTMPredictor, mm: Optional[MatchModel], dev: to
     if mm is not None:
         for k in _MATCH_STATE:
             getattr(mm, k)[...] = snap["match"][k].numpy()
+    if cm is not None:
+        for k in cm.STATE:
+            getattr(cm, k)[...] = snap["context"][k].numpy()
     return [(s[0].to(dev).clone(), s[1].to(dev).clone()) for s in snap["state"]]
 
 

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .context import BUCKETS as CTX_BUCKETS, TOP as CTX_TOP, initial_bonus
 from .match import BUCKETS
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
@@ -33,11 +34,12 @@ BOUNDS = {
     "coder_segment": (1, 2**62),
     "warmup": (0, 10**9),
     "seed": (0, 2**63 - 1),
+    "context": (0, 6),
 }
 
 
 # Fields added after archives were written without them: absent means this value.
-OPTIONAL = {"text_vocab": 0, "train_head_dtype": ""}
+OPTIONAL = {"text_vocab": 0, "train_head_dtype": "", "context": 0}
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class LSTMConfig:
     grad_clip: float = 1.0  # max global gradient norm; 0 = off
     seed: int = 0
     match: bool = False  # feed the match model's prediction to the network (nncomp/match.py)
+    context: int = 0  # mix in context statistics of orders 1..context (nncomp/context.py); 0 = none
     dtype: str = "float32"  # dtype of the stepwise prediction path
     train_dtype: str = "float32"  # autocast dtype of the training forward/backward
     train_head_dtype: str = ""  # autocast dtype of the head in training; "" = train_dtype
@@ -120,7 +123,7 @@ class LSTMConfig:
         E, H, L, V = self.embed, self.hidden, self.layers, self.vocab
         lstm = sum(4 * H * ((E if i == 0 else E + H) + H + 2) for i in range(L))
         match = (V + 1 + BUCKETS) * E + BUCKETS if self.match else 0
-        return V * E + lstm + (L * H + 1) * V + match
+        return V * E + lstm + (L * H + 1) * V + match + self.context * CTX_BUCKETS
 
     def resolve_streams(self, n: int) -> "LSTMConfig":
         """Fix B for an input of n symbols: few long streams learn faster on small inputs."""
@@ -151,6 +154,14 @@ class LSTMPredictor(nn.Module):
                 self.len_emb = nn.Embedding(BUCKETS, E)  # how long the match is
                 # Logit bonus for the predicted byte by match length; starts trusting long matches.
                 self.bonus = nn.Parameter(torch.tensor([0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0]))
+        if cfg.context:
+            # Logit bonus of a context candidate per (order, count bucket): the mixer's weights.
+            self.ctx_bonus = nn.Parameter(torch.from_numpy(initial_bonus(cfg.context)))
+            self._ctx_order = torch.arange(cfg.context).repeat_interleave(CTX_TOP).to(device)  # [K]
+            # How much each order is trusted, from the network's state: 1 + gate(h), gate = 0 at start.
+            self.ctx_gate = nn.Linear(L * H, cfg.context)
+            nn.init.zeros_(self.ctx_gate.weight)
+            nn.init.zeros_(self.ctx_gate.bias)
         # Initialised on the CPU whatever the device: the same seed gives the same start anywhere.
         self.to(device)
         self.device = torch.device(device)
@@ -172,9 +183,15 @@ class LSTMPredictor(nn.Module):
     def _step_weights(self) -> dict[str, torch.Tensor]:
         """The weights of the stepwise path, cast to its dtype."""
         dt = DTYPES[self.cfg.dtype]
+        head_w, head_b = self.head.weight, self.head.bias  # [V, L*H], [V]
+        if self.cfg.context:
+            # The gates ride on the head's product (a separate small one costs a sixth of it),
+            # one column per candidate, so that the step needs no gather to spread them.
+            head_w = torch.cat([head_w, self.ctx_gate.weight[self._ctx_order]])  # [V + K, L*H]
+            head_b = torch.cat([head_b, self.ctx_gate.bias[self._ctx_order]])
         w = {"emb": self.embed.weight.detach().to(dt),
-             "head_w": self.head.weight.detach().to(dt).t().contiguous(),  # [L*H, V]
-             "head_b": self.head.bias.detach().to(dt)}
+             "head_w": head_w.detach().to(dt).t().contiguous(),  # [L*H, V (+ orders)]
+             "head_b": head_b.detach().to(dt)}
         for i, m in enumerate(self.lstms):
             for name in _CELL_WEIGHTS:
                 w[f"{i}.{name}"] = getattr(m, name).detach().to(dt)
@@ -182,6 +199,8 @@ class LSTMPredictor(nn.Module):
             w["memb"] = self.match_emb.weight.detach().to(dt)
             w["lemb"] = self.len_emb.weight.detach().to(dt)
             w["bonus"] = self.bonus.detach().float()
+        if self.cfg.context:
+            w["ctx_bonus"] = self._ctx_table().detach().float()
         return w
 
     def _refresh_step_weights(self) -> None:
@@ -215,16 +234,45 @@ class LSTMPredictor(nn.Module):
         val = (bonus * hit).unsqueeze(-1).to(logits.dtype)  # [..., 1]
         return logits.scatter_add_(-1, idx, val) if inplace else logits.scatter_add(-1, idx, val)
 
+    def _ctx_table(self) -> torch.Tensor:
+        """The bonus per (order, bucket), and a 0 at the end for "no candidate"."""
+        return torch.cat([self.ctx_bonus, self.ctx_bonus.new_zeros(1)])  # [orders*BUCKETS + 1]
+
+    @staticmethod
+    def _ctx_bonus(table: torch.Tensor, bkt: torch.Tensor, gate: torch.Tensor) -> torch.Tensor:
+        """Each candidate's bonus [..., K]: its bucket's, scaled by 1 + the gate of its order
+        [..., K] (the network's state says when to lean on the statistics)."""
+        b = table[bkt]  # [..., K]
+        return torch.addcmul(b, b, gate)
+
+    @staticmethod
+    def _add_context(logits: torch.Tensor, cand: torch.Tensor, bonus: torch.Tensor,
+                     inplace: bool = False) -> torch.Tensor:
+        """logits [..., V] + bonus [..., K] on each candidate symbol cand [..., K]. An empty
+        candidate has bonus 0. Candidates of different orders may name the same symbol: their
+        bonuses add up, as the evidence of a log-linear mixer does."""
+        val = bonus.to(logits.dtype)
+        if logits.is_cuda:  # no scatter: see _add_bonus
+            return LSTMPredictor._add_dense(logits, cand, val)
+        return logits.scatter_add_(-1, cand, val) if inplace else logits.scatter_add(-1, cand, val)
+
+    @staticmethod
+    def _add_dense(logits: torch.Tensor, cand: torch.Tensor, val: torch.Tensor) -> torch.Tensor:
+        """_add_context as compares and a sum over K, for GPUs (any device computes it)."""
+        onehot = torch.arange(logits.shape[-1], device=logits.device) == cand.unsqueeze(-1)  # [..., K, V]
+        return logits + torch.where(onehot, val.unsqueeze(-1), 0.0).sum(-2)
+
     @torch.no_grad()
     def step(self, prev: torch.Tensor, state: list, pred: torch.Tensor | None = None,
-             bucket: torch.Tensor | None = None) -> torch.Tensor:
+             bucket: torch.Tensor | None = None, ctx: tuple | None = None) -> torch.Tensor:
         """prev: [B] int64 previous symbols; pred/bucket [B]: match features (if cfg.match);
+        ctx: context candidates and their buckets, [B, K] each (if cfg.context);
         state updated in place. Returns probs [B, V] fp32."""
-        probs, state[:] = self._predict(prev, state, pred, bucket)
+        probs, state[:] = self._predict(prev, state, pred, bucket, ctx)
         return probs
 
     def _predict(self, prev: torch.Tensor, state: list, pred: torch.Tensor | None,
-                 bucket: torch.Tensor | None) -> tuple[torch.Tensor, list]:
+                 bucket: torch.Tensor | None, ctx: tuple | None = None) -> tuple[torch.Tensor, list]:
         """step without side effects: (probs [B, V], the new per-layer (h, c))."""
         w = self._w
         x = w["emb"][prev]  # [B, E]
@@ -237,16 +285,22 @@ class LSTMPredictor(nn.Module):
             new.append((h, c))
             outs.append(h)
             inp = torch.cat([x, h], 1)  # [B, E+H]
-        logits = torch.addmm(w["head_b"], torch.cat(outs, 1), w["head_w"]).float()  # [B, V]
+        V = self.cfg.vocab
+        out = torch.addmm(w["head_b"], torch.cat(outs, 1), w["head_w"]).float()  # [B, V (+K)]
+        logits = out[:, :V]  # [B, V]
         if self.cfg.match:
             logits = self._add_bonus(logits, pred, w["bonus"][bucket], inplace=True)
+        if self.cfg.context:
+            logits = self._add_context(logits, ctx[0], self._ctx_bonus(w["ctx_bonus"], ctx[1], out[:, V:]),
+                                       inplace=True)
         return torch.softmax(logits, 1), new
 
     # -- training on a block (same for both directions) --
 
     def forward(self, inputs: torch.Tensor, state: list, pred: torch.Tensor | None = None,
-                bucket: torch.Tensor | None = None) -> torch.Tensor:
-        """inputs, pred, bucket: [T, B] int64; state: per-layer (h, c) [B, H]. Returns logits [T, B, V]."""
+                bucket: torch.Tensor | None = None, ctx: tuple | None = None) -> torch.Tensor:
+        """inputs, pred, bucket: [T, B] int64; ctx: [T, B, K] each; state: per-layer (h, c)
+        [B, H]. Returns logits [T, B, V]."""
         x = self.embed(inputs)  # [T, B, E]
         if self.cfg.match:
             x = x + self.match_emb(pred) + self.len_emb(bucket)  # [T, B, E]
@@ -256,9 +310,14 @@ class LSTMPredictor(nn.Module):
             out, _ = lstm(inp, (h0, c0))  # [T, B, H]
             outs.append(out)
             inp = torch.cat([x, out], 2)  # [T, B, E+H]
-        logits = self._train_head(torch.cat(outs, 2))  # [T, B, V]
+        hcat = torch.cat(outs, 2)  # [T, B, L*H]
+        logits = self._train_head(hcat)  # [T, B, V]
         if self.cfg.match:
             logits = self._add_bonus(logits.float(), pred, self.bonus[bucket])
+        if self.cfg.context:
+            gate = self.ctx_gate(hcat).float()[..., self._ctx_order]  # [T, B, K]
+            bonus = self._ctx_bonus(self._ctx_table(), ctx[1], gate)
+            logits = self._add_context(logits.float(), ctx[0], bonus)
         return logits
 
     def _train_head(self, h: torch.Tensor) -> torch.Tensor:
@@ -286,11 +345,12 @@ class LSTMPredictor(nn.Module):
         return self.cfg.lr * (min(1.0, (self.updates + 1) / w) if w else 1.0)
 
     def train_block(self, inputs: torch.Tensor, targets: torch.Tensor, state: list,
-                    pred: torch.Tensor | None = None, bucket: torch.Tensor | None = None) -> float:
+                    pred: torch.Tensor | None = None, bucket: torch.Tensor | None = None,
+                    ctx: tuple | None = None) -> float:
         """One truncated-BPTT Adam update on a [T, B] block starting from `state`."""
         low = self.cfg.train_dtype != "float32"
         with torch.autocast(self.device.type, dtype=DTYPES[self.cfg.train_dtype], enabled=low):
-            logits = self.forward(inputs, state, pred, bucket)
+            logits = self.forward(inputs, state, pred, bucket, ctx)
         loss = self._loss(logits.float().reshape(-1, self.cfg.vocab), targets.reshape(-1))
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -319,9 +379,13 @@ class GraphedStep:
         model.pin_step_weights()
         self.device = dev
         self.state = [(h.clone(), c.clone()) for h, c in state]
-        rows = 3 if model.cfg.match else 1  # previous symbol, match prediction, match bucket
-        self.host = torch.zeros(rows, B, dtype=torch.long).pin_memory()
-        self.inputs = torch.zeros(rows, B, dtype=torch.long, device=dev)
+        # Columns: the previous symbol, then the match prediction and bucket, then K context
+        # candidates and K buckets (what the config uses).
+        self.match = model.cfg.match
+        self.k = model.cfg.context * CTX_TOP
+        cols = 1 + 2 * self.match + 2 * self.k
+        self.host = torch.zeros(B, cols, dtype=torch.long).pin_memory()
+        self.inputs = torch.zeros(B, cols, dtype=torch.long, device=dev)
         side = torch.cuda.Stream(dev)  # capture needs a warmed-up, non-default stream
         side.wait_stream(torch.cuda.current_stream(dev))
         with torch.cuda.stream(side), torch.no_grad():
@@ -337,15 +401,19 @@ class GraphedStep:
         self.probs_host = torch.empty(self.probs.shape, dtype=self.probs.dtype).pin_memory()
 
     def _args(self) -> tuple:
-        x = self.inputs
-        return (x[0], self.state, x[1], x[2]) if len(x) == 3 else (x[0], self.state, None, None)
+        x, j = self.inputs, 1 + 2 * self.match
+        pred, bucket = (x[:, 1], x[:, 2]) if self.match else (None, None)
+        ctx = (x[:, j:j + self.k], x[:, j + self.k:]) if self.k else None
+        return x[:, 0], self.state, pred, bucket, ctx
 
-    def __call__(self, rows: list, k: int) -> torch.Tensor:
-        """rows: the previous symbols [B] (and match prediction, bucket [B]); returns probs [k, V]
-        on the CPU, valid until the next call."""
-        host = self.host.numpy()
-        for j, r in enumerate(rows):
-            host[j] = r
+    def __call__(self, cols: list, k: int) -> torch.Tensor:
+        """cols: the previous symbols [B], then the features the config uses ([B] or [B, K]
+        each, in the order of _args); returns probs [k, V] on the CPU, valid until the next call."""
+        host, j = self.host.numpy(), 0
+        for c in cols:
+            w = 1 if c.ndim == 1 else c.shape[1]
+            host[:, j:j + w] = c.reshape(len(c), w)
+            j += w
         self.inputs.copy_(self.host, non_blocking=True)
         self.graph.replay()
         self.probs_host.copy_(self.probs, non_blocking=True)

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 import nncomp
 from nncomp import api, coder, container, engine, presets
 from nncomp.model import LSTMConfig
-from conftest import shared_file
+from conftest import ROOT, shared_file
+
+DATA = ROOT / "tests" / "data"
 
 
 def rt(data: bytes, preset: str = "test", **kw) -> bytes:
@@ -146,11 +148,31 @@ def test_bfloat16_paths_round_trip():
 
 
 def test_config_fields_added_later_may_be_absent():
-    """Archives written before a field existed (no text_vocab, no train_head_dtype) still read."""
+    """Archives written before a field existed (no text_vocab, train_head_dtype, context)
+    still read."""
     cfg = presets.get("test")
-    old = {k: v for k, v in cfg.to_dict().items() if k not in ("text_vocab", "train_head_dtype")}
-    assert LSTMConfig.from_dict(old) == dataclasses.replace(cfg, text_vocab=0, train_head_dtype="")
+    later = ("text_vocab", "train_head_dtype", "context")
+    old = {k: v for k, v in cfg.to_dict().items() if k not in later}
+    assert LSTMConfig.from_dict(old) == dataclasses.replace(cfg, text_vocab=0, train_head_dtype="",
+                                                            context=0)
     assert "train_head_dtype" not in dataclasses.replace(cfg, train_head_dtype="").to_dict()
+    assert "context" not in dataclasses.replace(cfg, context=0).to_dict()
+
+
+def test_an_archive_of_an_earlier_version_still_decodes():
+    """Written by nncomp 0.1.0 (commit 4a39a56, test preset, before context statistics) on
+    this project's machine: its config has no `context`, and the engine runs without them."""
+    blob = (DATA / "alice-20000-test-0.1.0.nnc").read_bytes()
+    assert nncomp.info(blob)[0].config.get("context", 0) == 0
+    assert nncomp.decompress(blob) == (ROOT / "corpora" / "alice29.txt").read_bytes()[:20000]
+
+
+def test_without_context_statistics():
+    data = shared_file("canterbury/cp.html").read_bytes()[:8000]
+    cfg = dataclasses.replace(presets.get("test"), context=0)
+    blob = api.compress_info(data, "test", config=cfg, fallback=False)[0]
+    assert nncomp.info(blob)[0].config.get("context", 0) == 0
+    assert nncomp.decompress(blob) == data
 
 
 def test_lzma_fallback_when_the_model_loses():
