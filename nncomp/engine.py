@@ -24,7 +24,7 @@ from .context import ContextModel
 from .determinism import torch_settings
 from .errors import CorruptDataError
 from .match import MatchModel
-from .model import GraphedStep, LSTMConfig, LSTMPredictor
+from .model import GraphedStep, LSTMConfig, LSTMPredictor, Predictor, build
 
 # progress(done_bytes, total_bytes, bits_so_far)
 Progress = Callable[[int, int, float], None]
@@ -106,7 +106,7 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
          "seg_start": 0}  # the loop's counters, saved in a snapshot
     dev = torch.device(device)
     with torch_settings(threads):
-        model = LSTMPredictor(cfg, dev)
+        model = build(cfg, dev)
         tok_t = torch.from_numpy(tok)  # shares memory: decoded rows appear here too
         state = model.initial_state(B)
         mm = MatchModel(tok, n, cfg.vocab) if cfg.match else None
@@ -115,10 +115,11 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
         if resume is not None:
             ctr.update(resume["counters"])
             state = _restore(resume, model, mm, cm, dev)
-        graphed = GraphedStep(model, state) if dev.type == "cuda" and cuda_graphs() else None
-        if graphed is not None:
+        graphed = None
+        if dev.type == "cuda" and cuda_graphs() and isinstance(model, LSTMPredictor):
+            graphed = GraphedStep(model, state)
             state = graphed.state  # the graph's own buffers, updated in place by each step
-        block_state = [(h.clone(), c.clone()) for h, c in state]
+        block_state = model.block_start(state)
 
         def features(rows: int | slice) -> tuple:
             """(pred, bucket, ctx) of a row [B] or rows [R, B]: the features predicting them."""
@@ -167,7 +168,7 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
             if (t + 1) % T == 0 and t + 1 < L:
                 blk = tok_t[t + 1 - T:t + 2].long().to(dev)  # [T+1, B]
                 model.train_block(blk[:-1], blk[1:], block_state, *features(slice(t + 2 - T, t + 2)))
-                block_state = [(h.clone(), c.clone()) for h, c in state]
+                block_state = model.block_start(state)
                 clock("train")
                 if ctr["coded"] - ctr["seg_start"] >= cfg.coder_segment:
                     coder.next_segment()
@@ -201,7 +202,7 @@ class _Clock:
 _MATCH_STATE = ("table", "ptr_r", "ptr_i", "mlen", "pred", "bucket")
 
 
-def _snapshot(counters: dict, model: LSTMPredictor, state: list, mm: Optional[MatchModel],
+def _snapshot(counters: dict, model: Predictor, state: list, mm: Optional[MatchModel],
               cm: Optional[ContextModel], coder: Encoder) -> dict:
     """Everything the loop needs to continue after step counters['t'] - 1 (tensors copied)."""
     return {
@@ -209,7 +210,8 @@ def _snapshot(counters: dict, model: LSTMPredictor, state: list, mm: Optional[Ma
         "model": {k: v.cpu().clone() for k, v in model.state_dict().items()},
         "optimizer": _to_cpu(copy.deepcopy(model.opt.state_dict())),
         "updates": model.updates,
-        "state": [torch.stack([h, c]).cpu().clone() for h, c in state],  # [2, B, H] per layer
+        # Per layer its two state tensors, stacked: the LSTM's (h, c), the Transformer's rings.
+        "state": [torch.stack([h, c]).cpu().clone() for h, c in state],
         "match": {k: torch.from_numpy(getattr(mm, k).copy()) for k in _MATCH_STATE} if mm else {},
         "context": {k: torch.from_numpy(getattr(cm, k).copy()) for k in cm.STATE} if cm else {},
         "sealed": coder.sealed(),
@@ -227,7 +229,7 @@ def _to_cpu(obj):
     return obj
 
 
-def _restore(snap: dict, model: LSTMPredictor, mm: Optional[MatchModel],
+def _restore(snap: dict, model: Predictor, mm: Optional[MatchModel],
              cm: Optional[ContextModel], dev: torch.device) -> list:
     model.load_state_dict(snap["model"])
     model.opt.load_state_dict(snap["optimizer"])  # moves the optimizer's state to the model's device

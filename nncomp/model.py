@@ -1,11 +1,12 @@
-"""The predictor: a byte-level LSTM trained online, NNCP style.
+"""The predictors: an LSTM (here) or a Transformer (nncomp/transformer.py) trained online, NNCP
+style, and the config that describes either.
 
 Two paths share one set of weights:
 - `step` predicts one symbol per stream from the previous one (no autograd). Encoder and
   decoder both call it, so both compute the same floats.
-- `train_block` runs the fused nn.LSTM kernel over a [T, B] block with autograd and takes one
-  Adam step. Its floats differ from `step`'s at ~1e-7, which does not matter: both directions
-  run it identically, and its output is only ever used to update the weights.
+- `train_block` runs the batched kernels (the fused nn.LSTM) over a [T, B] block with autograd
+  and takes one Adam step. Its floats differ from `step`'s at ~1e-7, which does not matter: both
+  directions run it identically, and its output is only ever used to update the weights.
 """
 from __future__ import annotations
 
@@ -35,15 +36,21 @@ BOUNDS = {
     "warmup": (0, 10**9),
     "seed": (0, 2**63 - 1),
     "context": (0, 6),
+    "heads": (0, 64),
+    "memory": (0, 65536),
 }
 
 
 # Fields added after archives were written without them: absent means this value.
-OPTIONAL = {"text_vocab": 0, "train_head_dtype": "", "context": 0}
+OPTIONAL = {"text_vocab": 0, "train_head_dtype": "", "context": 0, "arch": "lstm", "heads": 0,
+            "memory": 0}
+ARCHS = ("lstm", "transformer")
 
 
 @dataclass(frozen=True)
 class LSTMConfig:
+    """The model and its training. `arch` picks the network: "lstm" (LSTMPredictor) or
+    "transformer" (nncomp/transformer.py: width `hidden` = `embed`, `heads`, `memory`)."""
     vocab: int = 256  # symbols: 256 bytes, plus the text dictionary's (set per input)
     text_vocab: int = 0  # largest vocabulary of a text dictionary (nncomp/tokenizer.py); 0 = bytes only
     embed: int = 64  # embedding width E
@@ -66,6 +73,9 @@ class LSTMConfig:
     dtype: str = "float32"  # dtype of the stepwise prediction path
     train_dtype: str = "float32"  # autocast dtype of the training forward/backward
     train_head_dtype: str = ""  # autocast dtype of the head in training; "" = train_dtype
+    arch: str = "lstm"
+    heads: int = 0  # Transformer: attention heads
+    memory: int = 0  # Transformer: positions each step attends to, itself included
 
     def to_dict(self) -> dict:
         """Every field, except optional ones at their default (older archives read the same)."""
@@ -112,6 +122,13 @@ class LSTMConfig:
             raise ValueError("optimizer fields out of range")
         if not 0 < self.eps < 1 or not 0 <= self.grad_clip <= 1e6:
             raise ValueError("optimizer fields out of range")
+        if self.arch not in ARCHS:
+            raise ValueError(f"arch {self.arch!r} not one of {ARCHS}")
+        if self.arch == "transformer":
+            if not self.heads or self.hidden % self.heads or (self.hidden // self.heads) % 2:
+                raise ValueError("a Transformer needs heads >= 1 of an even width hidden / heads")
+            if self.embed != self.hidden or not self.memory:
+                raise ValueError("a Transformer needs embed == hidden and memory >= 1")
         for dt in (self.dtype, self.train_dtype, self.train_head_dtype or self.train_dtype):
             if dt not in DTYPES:
                 raise ValueError(f"dtype {dt!r} not one of {sorted(DTYPES)}")
@@ -121,9 +138,13 @@ class LSTMConfig:
 
     def n_params(self) -> int:
         E, H, L, V = self.embed, self.hidden, self.layers, self.vocab
-        lstm = sum(4 * H * ((E if i == 0 else E + H) + H + 2) for i in range(L))
+        if self.arch == "transformer":  # per layer: 2 norms, qkv, projection, GEGLU in and out
+            core, F_ = L * (4 * H + 3 * H * H + H * H + 4 * H * H + 2 * H * H) + 2 * H, H
+        else:
+            core, F_ = sum(4 * H * ((E if i == 0 else E + H) + H + 2) for i in range(L)), L * H
         match = (V + 1 + BUCKETS) * E + BUCKETS if self.match else 0
-        return V * E + lstm + (L * H + 1) * V + match + self.context * CTX_BUCKETS
+        context = self.context * (CTX_BUCKETS + F_ + 1)
+        return V * E + core + (F_ + 1) * V + match + context
 
     def resolve_streams(self, n: int) -> "LSTMConfig":
         """Fix B for an input of n symbols: few long streams learn faster on small inputs."""
@@ -137,37 +158,47 @@ class LSTMConfig:
 _CELL_WEIGHTS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
 
 
-class LSTMPredictor(nn.Module):
-    """Embedding -> L LSTM layers (each also sees the embedding) -> linear head over all layers."""
+def build(cfg: LSTMConfig, device: str | torch.device = "cpu") -> "Predictor":
+    """The predictor a config names."""
+    if cfg.arch == "transformer":
+        from .transformer import TransformerPredictor
+        return TransformerPredictor(cfg, device)
+    return LSTMPredictor(cfg, device)
 
-    def __init__(self, cfg: LSTMConfig, device: str | torch.device = "cpu"):
-        super().__init__()
-        self.cfg = cfg
-        E, H, L, V = cfg.embed, cfg.hidden, cfg.layers, cfg.vocab
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(cfg.seed)
-            self.embed = nn.Embedding(V, E)
-            self.lstms = nn.ModuleList(nn.LSTM(E if i == 0 else E + H, H) for i in range(L))
-            self.head = nn.Linear(L * H, V)
-            if cfg.match:
-                self.match_emb = nn.Embedding(V + 1, E)  # the predicted symbol, or none (V)
-                self.len_emb = nn.Embedding(BUCKETS, E)  # how long the match is
-                # Logit bonus for the predicted byte by match length; starts trusting long matches.
-                self.bonus = nn.Parameter(torch.tensor([0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0]))
+
+class Predictor(nn.Module):
+    """What every network shares: the symbol embedding and the match features on its input; a
+    linear head with the match and context bonuses on its output; Adam; the stepwise weights.
+
+    A subclass builds its core between `embed` and `head` (F features per position), calls
+    `_init_features(E, F)` inside its seeded block and `_finish_init(device)` at the end, and
+    defines initial_state, _core_weights, _predict, forward and block_start."""
+
+    def _init_features(self, E: int, F_: int) -> None:
+        cfg = self.cfg
+        if cfg.match:
+            self.match_emb = nn.Embedding(cfg.vocab + 1, E)  # the predicted symbol, or none (V)
+            self.len_emb = nn.Embedding(BUCKETS, E)  # how long the match is
+            # Logit bonus for the predicted byte by match length; starts trusting long matches.
+            self.bonus = nn.Parameter(torch.tensor([0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0]))
         if cfg.context:
             # Logit bonus of a context candidate per (order, count bucket): the mixer's weights.
             self.ctx_bonus = nn.Parameter(torch.from_numpy(initial_bonus(cfg.context)))
-            self._ctx_order = torch.arange(cfg.context).repeat_interleave(CTX_TOP).to(device)  # [K]
+            self._ctx_order = torch.arange(cfg.context).repeat_interleave(CTX_TOP)  # [K]
             # How much each order is trusted, from the network's state: 1 + gate(h), gate = 0 at start.
-            self.ctx_gate = nn.Linear(L * H, cfg.context)
+            self.ctx_gate = nn.Linear(F_, cfg.context)
             nn.init.zeros_(self.ctx_gate.weight)
             nn.init.zeros_(self.ctx_gate.bias)
+
+    def _finish_init(self, device: str | torch.device) -> None:
         # Initialised on the CPU whatever the device: the same seed gives the same start anywhere.
         self.to(device)
         self.device = torch.device(device)
+        if self.cfg.context:
+            self._ctx_order = self._ctx_order.to(device)
         self.opt = torch.optim.Adam(
-            self.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps,
-            fused=True,
+            self.parameters(), lr=self.cfg.lr, betas=(self.cfg.beta1, self.cfg.beta2),
+            eps=self.cfg.eps, fused=True,
         )
         self.updates = 0
         self._pinned = False
@@ -175,26 +206,19 @@ class LSTMPredictor(nn.Module):
 
     # -- stepwise prediction (the decoder's path, used by both directions) --
 
-    def initial_state(self, B: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        dt = DTYPES[self.cfg.dtype]
-        z = torch.zeros(B, self.cfg.hidden, dtype=dt, device=self.device)
-        return [(z.clone(), z.clone()) for _ in range(self.cfg.layers)]
-
     def _step_weights(self) -> dict[str, torch.Tensor]:
         """The weights of the stepwise path, cast to its dtype."""
         dt = DTYPES[self.cfg.dtype]
-        head_w, head_b = self.head.weight, self.head.bias  # [V, L*H], [V]
+        head_w, head_b = self.head.weight, self.head.bias  # [V, F], [V]
         if self.cfg.context:
             # The gates ride on the head's product (a separate small one costs a sixth of it),
             # one column per candidate, so that the step needs no gather to spread them.
-            head_w = torch.cat([head_w, self.ctx_gate.weight[self._ctx_order]])  # [V + K, L*H]
+            head_w = torch.cat([head_w, self.ctx_gate.weight[self._ctx_order]])  # [V + K, F]
             head_b = torch.cat([head_b, self.ctx_gate.bias[self._ctx_order]])
         w = {"emb": self.embed.weight.detach().to(dt),
-             "head_w": head_w.detach().to(dt).t().contiguous(),  # [L*H, V (+ orders)]
+             "head_w": head_w.detach().to(dt).t().contiguous(),  # [F, V (+ K)]
              "head_b": head_b.detach().to(dt)}
-        for i, m in enumerate(self.lstms):
-            for name in _CELL_WEIGHTS:
-                w[f"{i}.{name}"] = getattr(m, name).detach().to(dt)
+        w.update(self._core_weights(dt))
         if self.cfg.match:
             w["memb"] = self.match_emb.weight.detach().to(dt)
             w["lemb"] = self.len_emb.weight.detach().to(dt)
@@ -202,6 +226,9 @@ class LSTMPredictor(nn.Module):
         if self.cfg.context:
             w["ctx_bonus"] = self._ctx_table().detach().float()
         return w
+
+    def _core_weights(self, dt: torch.dtype) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
 
     def _refresh_step_weights(self) -> None:
         """Cast the weights for the stepwise path once per update, not once per step."""
@@ -217,6 +244,36 @@ class LSTMPredictor(nn.Module):
         """Keep the stepwise weights at fixed addresses from now on (for GraphedStep)."""
         self._w = {k: v.clone() for k, v in self._w.items()}
         self._pinned = True
+
+    @torch.no_grad()
+    def step(self, prev: torch.Tensor, state: list, pred: torch.Tensor | None = None,
+             bucket: torch.Tensor | None = None, ctx: tuple | None = None) -> torch.Tensor:
+        """prev: [B] int64 previous symbols; pred/bucket [B]: match features (if cfg.match);
+        ctx: context candidates and their buckets, [B, K] each (if cfg.context);
+        state updated in place. Returns probs [B, V] fp32."""
+        probs, state[:] = self._predict(prev, state, pred, bucket, ctx)
+        return probs
+
+    def _step_input(self, prev: torch.Tensor, pred: torch.Tensor | None,
+                    bucket: torch.Tensor | None) -> torch.Tensor:
+        w = self._w
+        x = w["emb"][prev]  # [B, E]
+        if self.cfg.match:
+            x = x + w["memb"][pred] + w["lemb"][bucket]  # [B, E]
+        return x
+
+    def _step_output(self, h: torch.Tensor, pred: torch.Tensor | None,
+                     bucket: torch.Tensor | None, ctx: tuple | None) -> torch.Tensor:
+        """probs [B, V] from the core's features h [B, F]."""
+        w, V = self._w, self.cfg.vocab
+        out = torch.addmm(w["head_b"], h, w["head_w"]).float()  # [B, V (+K)]
+        logits = out[:, :V]  # [B, V]
+        if self.cfg.match:
+            logits = self._add_bonus(logits, pred, w["bonus"][bucket], inplace=True)
+        if self.cfg.context:
+            logits = self._add_context(logits, ctx[0], self._ctx_bonus(w["ctx_bonus"], ctx[1], out[:, V:]),
+                                       inplace=True)
+        return torch.softmax(logits, 1)
 
     @staticmethod
     def _add_bonus(logits: torch.Tensor, pred: torch.Tensor, bonus: torch.Tensor,
@@ -253,7 +310,7 @@ class LSTMPredictor(nn.Module):
         bonuses add up, as the evidence of a log-linear mixer does."""
         val = bonus.to(logits.dtype)
         if logits.is_cuda:  # no scatter: see _add_bonus
-            return LSTMPredictor._add_dense(logits, cand, val)
+            return Predictor._add_dense(logits, cand, val)
         return logits.scatter_add_(-1, cand, val) if inplace else logits.scatter_add(-1, cand, val)
 
     @staticmethod
@@ -262,67 +319,30 @@ class LSTMPredictor(nn.Module):
         onehot = torch.arange(logits.shape[-1], device=logits.device) == cand.unsqueeze(-1)  # [..., K, V]
         return logits + torch.where(onehot, val.unsqueeze(-1), 0.0).sum(-2)
 
-    @torch.no_grad()
-    def step(self, prev: torch.Tensor, state: list, pred: torch.Tensor | None = None,
-             bucket: torch.Tensor | None = None, ctx: tuple | None = None) -> torch.Tensor:
-        """prev: [B] int64 previous symbols; pred/bucket [B]: match features (if cfg.match);
-        ctx: context candidates and their buckets, [B, K] each (if cfg.context);
-        state updated in place. Returns probs [B, V] fp32."""
-        probs, state[:] = self._predict(prev, state, pred, bucket, ctx)
-        return probs
-
-    def _predict(self, prev: torch.Tensor, state: list, pred: torch.Tensor | None,
-                 bucket: torch.Tensor | None, ctx: tuple | None = None) -> tuple[torch.Tensor, list]:
-        """step without side effects: (probs [B, V], the new per-layer (h, c))."""
-        w = self._w
-        x = w["emb"][prev]  # [B, E]
-        if self.cfg.match:
-            x = x + w["memb"][pred] + w["lemb"][bucket]  # [B, E]
-        inp, outs, new = x, [], []
-        for i in range(self.cfg.layers):
-            cell = [w[f"{i}.{n}"] for n in _CELL_WEIGHTS]
-            h, c = torch.lstm_cell(inp, state[i], *cell)  # [B, H] each
-            new.append((h, c))
-            outs.append(h)
-            inp = torch.cat([x, h], 1)  # [B, E+H]
-        V = self.cfg.vocab
-        out = torch.addmm(w["head_b"], torch.cat(outs, 1), w["head_w"]).float()  # [B, V (+K)]
-        logits = out[:, :V]  # [B, V]
-        if self.cfg.match:
-            logits = self._add_bonus(logits, pred, w["bonus"][bucket], inplace=True)
-        if self.cfg.context:
-            logits = self._add_context(logits, ctx[0], self._ctx_bonus(w["ctx_bonus"], ctx[1], out[:, V:]),
-                                       inplace=True)
-        return torch.softmax(logits, 1), new
-
     # -- training on a block (same for both directions) --
 
-    def forward(self, inputs: torch.Tensor, state: list, pred: torch.Tensor | None = None,
-                bucket: torch.Tensor | None = None, ctx: tuple | None = None) -> torch.Tensor:
-        """inputs, pred, bucket: [T, B] int64; ctx: [T, B, K] each; state: per-layer (h, c)
-        [B, H]. Returns logits [T, B, V]."""
+    def _input(self, inputs: torch.Tensor, pred: torch.Tensor | None,
+               bucket: torch.Tensor | None) -> torch.Tensor:
         x = self.embed(inputs)  # [T, B, E]
         if self.cfg.match:
             x = x + self.match_emb(pred) + self.len_emb(bucket)  # [T, B, E]
-        inp, outs = x, []
-        for i, lstm in enumerate(self.lstms):
-            h0, c0 = (s.float().unsqueeze(0) for s in state[i])  # [1, B, H]
-            out, _ = lstm(inp, (h0, c0))  # [T, B, H]
-            outs.append(out)
-            inp = torch.cat([x, out], 2)  # [T, B, E+H]
-        hcat = torch.cat(outs, 2)  # [T, B, L*H]
-        logits = self._train_head(hcat)  # [T, B, V]
+        return x
+
+    def _output(self, h: torch.Tensor, pred: torch.Tensor | None, bucket: torch.Tensor | None,
+                ctx: tuple | None) -> torch.Tensor:
+        """logits [T, B, V] from the core's features h [T, B, F]."""
+        logits = self._train_head(h)  # [T, B, V]
         if self.cfg.match:
             logits = self._add_bonus(logits.float(), pred, self.bonus[bucket])
         if self.cfg.context:
-            gate = self.ctx_gate(hcat).float()[..., self._ctx_order]  # [T, B, K]
+            gate = self.ctx_gate(h).float()[..., self._ctx_order]  # [T, B, K]
             bonus = self._ctx_bonus(self._ctx_table(), ctx[1], gate)
             logits = self._add_context(logits.float(), ctx[0], bonus)
         return logits
 
     def _train_head(self, h: torch.Tensor) -> torch.Tensor:
         """The head in training, in its own autocast dtype where it has one: at small widths the
-        head's [T·B, L·H] × [L·H, V] products are most of a block, and bf16 halves them."""
+        head's [T·B, F] × [F, V] products are most of a block, and bf16 halves them."""
         dt = self.cfg.train_head_dtype
         if not dt or dt == self.cfg.train_dtype:
             return self.head(h)
@@ -347,7 +367,8 @@ class LSTMPredictor(nn.Module):
     def train_block(self, inputs: torch.Tensor, targets: torch.Tensor, state: list,
                     pred: torch.Tensor | None = None, bucket: torch.Tensor | None = None,
                     ctx: tuple | None = None) -> float:
-        """One truncated-BPTT Adam update on a [T, B] block starting from `state`."""
+        """One truncated-BPTT Adam update on a [T, B] block; state: what block_start returned
+        before its first step."""
         low = self.cfg.train_dtype != "float32"
         with torch.autocast(self.device.type, dtype=DTYPES[self.cfg.train_dtype], enabled=low):
             logits = self.forward(inputs, state, pred, bucket, ctx)
@@ -362,6 +383,62 @@ class LSTMPredictor(nn.Module):
         self.updates += 1
         self._refresh_step_weights()
         return float(loss.detach())
+
+
+class LSTMPredictor(Predictor):
+    """Embedding -> L LSTM layers (each also sees the embedding) -> linear head over all layers."""
+
+    def __init__(self, cfg: LSTMConfig, device: str | torch.device = "cpu"):
+        super().__init__()
+        self.cfg = cfg
+        E, H, L, V = cfg.embed, cfg.hidden, cfg.layers, cfg.vocab
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed)
+            self.embed = nn.Embedding(V, E)
+            self.lstms = nn.ModuleList(nn.LSTM(E if i == 0 else E + H, H) for i in range(L))
+            self.head = nn.Linear(L * H, V)
+            self._init_features(E, L * H)
+        self._finish_init(device)
+
+    def initial_state(self, B: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        dt = DTYPES[self.cfg.dtype]
+        z = torch.zeros(B, self.cfg.hidden, dtype=dt, device=self.device)
+        return [(z.clone(), z.clone()) for _ in range(self.cfg.layers)]
+
+    def block_start(self, state: list) -> list:
+        """What training the next block starts from: the states before its first step."""
+        return [(h.clone(), c.clone()) for h, c in state]
+
+    def _core_weights(self, dt: torch.dtype) -> dict[str, torch.Tensor]:
+        return {f"{i}.{name}": getattr(m, name).detach().to(dt)
+                for i, m in enumerate(self.lstms) for name in _CELL_WEIGHTS}
+
+    def _predict(self, prev: torch.Tensor, state: list, pred: torch.Tensor | None,
+                 bucket: torch.Tensor | None, ctx: tuple | None = None) -> tuple[torch.Tensor, list]:
+        """step without side effects: (probs [B, V], the new per-layer (h, c))."""
+        w = self._w
+        x = self._step_input(prev, pred, bucket)  # [B, E]
+        inp, outs, new = x, [], []
+        for i in range(self.cfg.layers):
+            cell = [w[f"{i}.{n}"] for n in _CELL_WEIGHTS]
+            h, c = torch.lstm_cell(inp, state[i], *cell)  # [B, H] each
+            new.append((h, c))
+            outs.append(h)
+            inp = torch.cat([x, h], 1)  # [B, E+H]
+        return self._step_output(torch.cat(outs, 1), pred, bucket, ctx), new
+
+    def forward(self, inputs: torch.Tensor, state: list, pred: torch.Tensor | None = None,
+                bucket: torch.Tensor | None = None, ctx: tuple | None = None) -> torch.Tensor:
+        """inputs, pred, bucket: [T, B] int64; ctx: [T, B, K] each; state: per-layer (h, c)
+        [B, H]. Returns logits [T, B, V]."""
+        x = self._input(inputs, pred, bucket)  # [T, B, E]
+        inp, outs = x, []
+        for i, lstm in enumerate(self.lstms):
+            h0, c0 = (s.float().unsqueeze(0) for s in state[i])  # [1, B, H]
+            out, _ = lstm(inp, (h0, c0))  # [T, B, H]
+            outs.append(out)
+            inp = torch.cat([x, out], 2)  # [T, B, E+H]
+        return self._output(torch.cat(outs, 2), pred, bucket, ctx)  # [T, B, V]
 
 
 class GraphedStep:

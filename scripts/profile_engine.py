@@ -5,9 +5,10 @@ model's FLOP rate against a GEMM peak measured in the same run (issue: ratio and
     .venv/bin/python scripts/profile_engine.py [--preset fast] [--bytes 200000] [--device cuda]
         [--set hidden=1024 --set lr=0.002 ...] [FILE]
 
-FLOPs counted: 2 per multiply-add of the stepwise LSTM cells and head (predict), and 3x the
-forward count for a training block (forward + backward). Embedding lookups, softmax and Adam
-are not counted, so the utilisation shown is an upper bound on useful arithmetic.
+FLOPs counted: 2 per multiply-add of the stepwise LSTM cells or Transformer blocks and the head
+(predict), and 3x the forward count for a training block (forward + backward). Embedding
+lookups, softmax and Adam are not counted, so the utilisation shown is an upper bound on
+useful arithmetic.
 """
 from __future__ import annotations
 
@@ -76,6 +77,8 @@ def override(cfg, assignments: list[str]):
 def step_flops(cfg) -> int:
     """FLOPs to predict one symbol of one stream with the stepwise path."""
     E, H, L, V = cfg.embed, cfg.hidden, cfg.layers, cfg.vocab
+    if cfg.arch == "transformer":  # qkv, projection, GEGLU in and out; scores and sum over memory
+        return 2 * (L * (10 * H * H + 2 * cfg.memory * H) + H * V)
     cells = sum(4 * H * ((E if i == 0 else E + H) + H) for i in range(L))
     return 2 * (cells + L * H * V)
 
@@ -112,7 +115,8 @@ def main() -> None:
     flops = step_flops(cfg) * n * 4  # predict once, train 3x
     dtype = torch.float32 if a.device == "cpu" else torch.bfloat16
     peak = gemm_peak(a.threads, dtype, a.device)
-    print(f"input      {a.file} first {len(data):,} bytes = {n:,} symbols; preset {a.preset}: "
+    arch = f"{cfg.arch} heads={cfg.heads} M={cfg.memory} " if cfg.arch != "lstm" else ""
+    print(f"input      {a.file} first {len(data):,} bytes = {n:,} symbols; preset {a.preset}: {arch}"
           f"B={cfg.streams} V={cfg.vocab} E={cfg.embed} H={cfg.hidden} L={cfg.layers} "
           f"T={cfg.bptt} lr={cfg.lr} {cfg.dtype}/{cfg.train_dtype}; "
           f"{a.threads} threads on {a.device}")

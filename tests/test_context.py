@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from nncomp import engine
 from nncomp.context import BUCKETS, LIMIT, SLOT, TOP, ContextModel, _bucket, _count
-from nncomp.model import LSTMPredictor
+from nncomp.model import Predictor
 
 
 def run(data: bytes, B: int, orders: int, progressive: bool, vocab: int = 256):
@@ -94,9 +94,9 @@ def test_the_bonus_lands_on_candidates_only():
     cand = torch.randint(0, 50, (3, 5, 8))
     cand[..., 0] = cand[..., 4]  # two orders naming the same symbol add up
     val = torch.randn(3, 5, 8)
-    out = LSTMPredictor._add_context(logits, cand, val)
+    out = Predictor._add_context(logits, cand, val)
     ref = logits.clone()
     for idx in np.ndindex(3, 5, 8):
         ref[idx[0], idx[1], cand[idx]] += val[idx]
     assert torch.allclose(out, ref, atol=1e-6)
-    assert torch.allclose(LSTMPredictor._add_dense(logits, cand, val), ref, atol=1e-6)
+    assert torch.allclose(Predictor._add_dense(logits, cand, val), ref, atol=1e-6)
