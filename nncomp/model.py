@@ -445,8 +445,9 @@ class GraphedStep:
     """LSTMPredictor.step captured once as a CUDA graph: one launch per step instead of ~20.
 
     Kernel launches dominate a step of B symbols on a GPU. The graph reads the previous symbols,
-    the match features and the state from fixed buffers and writes the new state back into them;
-    the model updates its step weights in place after each training block (pin_step_weights).
+    the match and context features and the state from fixed buffers and writes the new state
+    back into them; the model updates its step weights in place after each training block
+    (pin_step_weights).
     It replays the eager step's kernels, so the floats are the same (tests/test_cuda.py).
     """
 

@@ -2,7 +2,7 @@
 # The benchmarks recorded in benchmarks/ (issue: ratio and speed), in this order:
 #  1. the shipped corpus with every preset (benchmarks/shipped),
 #  2. all of silesia/dickens with the default and max presets against xz -9e (benchmarks/presets;
-#     ~10 and ~25 minutes each way here),
+#     ~5 and ~12 minutes each way here),
 #  3. the whole shared corpora (Canterbury, dickens, xml) with the fast preset and every
 #     conventional codec (benchmarks/shared),
 #  4. all of silesia/xml with the default preset against xz -9e (benchmarks/xml-default).

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Print a compact Markdown table (bits/byte, compress and decompress speed) from results.json
-files, one column group per corpus: the table in the README is made with this."""
+files, one column group per corpus: the table in the README is made with this. A corpus in
+several files gets one column; a later file's cell replaces an earlier one's."""
 import json
 import sys
 
@@ -19,7 +20,8 @@ def main(paths: list[str]) -> None:
     corpora: list[str] = []
     for p in paths:
         for corpus, rows in corpus_rows(json.load(open(p))).items():
-            corpora.append(corpus)
+            if corpus not in corpora:
+                corpora.append(corpus)
             for r in rows:
                 cell = "ERROR" if r.error else f"{r.bpb:.3f} · {speed(r.c_MBps)} · {speed(r.d_MBps)}"
                 table.setdefault(r.codec, {})[corpus] = cell
