@@ -121,27 +121,24 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
             state = graphed.state  # the graph's own buffers, updated in place by each step
         block_state = model.block_start(state)
 
+        def feature_arrays(rows: int | slice) -> list[np.ndarray]:
+            """The features predicting a row [B] or rows [R, B] that the config uses: the match
+            model's (pred, bucket), then the context candidates and buckets ([..., K] each)."""
+            out = [mm.pred[rows], mm.bucket[rows]] if mm is not None else []
+            return out + list(cm.features(rows)) if cm is not None else out
+
         def features(rows: int | slice) -> tuple:
-            """(pred, bucket, ctx) of a row [B] or rows [R, B]: the features predicting them."""
-            pred = bucket = ctx = None
-            if mm is not None:
-                pred = torch.from_numpy(mm.pred[rows]).long().to(dev)
-                bucket = torch.from_numpy(mm.bucket[rows]).long().to(dev)
-            if cm is not None:
-                ctx = tuple(torch.from_numpy(a).to(dev) for a in cm.features(rows))  # int64
-            return pred, bucket, ctx
+            """(pred, bucket, ctx) as the model takes them, on its device."""
+            a = [torch.from_numpy(x).long().to(dev) for x in feature_arrays(rows)]
+            pred, bucket = (a[0], a[1]) if mm is not None else (None, None)
+            return pred, bucket, (a[-2], a[-1]) if cm is not None else None
 
         clock = _Clock(timings, dev)
         last_report = t0
         for t in range(ctr["t"], L):
             k = int(active[t])
             if graphed is not None:
-                cols = [tok[t]]
-                if mm is not None:
-                    cols += [mm.pred[t + 1], mm.bucket[t + 1]]
-                if cm is not None:
-                    cols += list(cm.features(t + 1))
-                probs = graphed(cols, k).numpy()  # [k, V]
+                probs = graphed([tok[t], *feature_arrays(t + 1)], k).numpy()  # [k, V]
             else:
                 prev = tok_t[t].long().to(dev)  # [B]
                 probs = model.step(prev, state, *features(t + 1))[:k].cpu().numpy()  # [k, V]
@@ -199,7 +196,15 @@ class _Clock:
             self.last = now
 
 
-_MATCH_STATE = ("table", "ptr_r", "ptr_i", "mlen", "pred", "bucket")
+def _arrays(m: MatchModel | ContextModel | None) -> dict:
+    """A row-fed model's state arrays, copied; {} where the config has no such model."""
+    return {k: torch.from_numpy(getattr(m, k).copy()) for k in m.STATE} if m is not None else {}
+
+
+def _load_arrays(m: MatchModel | ContextModel | None, saved: dict) -> None:
+    if m is not None:
+        for k in m.STATE:
+            getattr(m, k)[...] = saved[k].numpy()
 
 
 def _snapshot(counters: dict, model: Predictor, state: list, mm: Optional[MatchModel],
@@ -212,8 +217,8 @@ def _snapshot(counters: dict, model: Predictor, state: list, mm: Optional[MatchM
         "updates": model.updates,
         # Per layer its two state tensors, stacked: the LSTM's (h, c), the Transformer's rings.
         "state": [torch.stack([h, c]).cpu().clone() for h, c in state],
-        "match": {k: torch.from_numpy(getattr(mm, k).copy()) for k in _MATCH_STATE} if mm else {},
-        "context": {k: torch.from_numpy(getattr(cm, k).copy()) for k in cm.STATE} if cm else {},
+        "match": _arrays(mm),
+        "context": _arrays(cm),
         "sealed": coder.sealed(),
     }
 
@@ -235,12 +240,8 @@ def _restore(snap: dict, model: Predictor, mm: Optional[MatchModel],
     model.opt.load_state_dict(snap["optimizer"])  # moves the optimizer's state to the model's device
     model.updates = snap["updates"]
     model._refresh_step_weights()
-    if mm is not None:
-        for k in _MATCH_STATE:
-            getattr(mm, k)[...] = snap["match"][k].numpy()
-    if cm is not None:
-        for k in cm.STATE:
-            getattr(cm, k)[...] = snap["context"][k].numpy()
+    _load_arrays(mm, snap["match"])
+    _load_arrays(cm, snap["context"])
     return [(s[0].to(dev).clone(), s[1].to(dev).clone()) for s in snap["state"]]
 
 

@@ -82,7 +82,9 @@ def _update(tok, r, k, table, bits, minlen, none, ptr_r, ptr_i, mlen, pred, buck
 
 
 class MatchModel:
-    """Per-run state for B streams; `features(r)` gives the inputs for predicting row r + 1."""
+    """Per-run state for B streams; pred[r], bucket[r] are the inputs predicting row r."""
+
+    STATE = ("table", "ptr_r", "ptr_i", "mlen", "pred", "bucket")  # what a checkpoint saves
 
     def __init__(self, tok: np.ndarray, n: int, vocab: int = 256):
         self.tok, self.none = tok, vocab

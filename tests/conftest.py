@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 from unittest import mock
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +24,22 @@ def small_text_archive() -> bytes:
         blob = nncomp.compress(TEXT, "test", fallback=False)
     assert container.read_frame(blob, 0)[0].dictionary is not None
     return blob
+
+
+def feed_rows(data, B: int, make, progressive: bool, vocab: int = 256):
+    """Run a row-fed model (match, context statistics) over data's rows as the engine does:
+    make(tok) builds it over the token buffer, then each row is coded and passed to update.
+    progressive=True is the decoder's view: a row appears in the buffer only once decoded."""
+    from nncomp import engine
+    full = engine.to_streams(data, B, vocab)
+    lens = engine.segment_lengths(len(data), B)
+    tok = np.zeros_like(full) if progressive else full
+    model = make(tok)
+    for r in range(1, full.shape[0]):
+        k = int((lens >= r).sum())
+        tok[r, :k] = full[r, :k]
+        model.update(r, k)
+    return model
 
 
 def shared_file(rel: str) -> Path:

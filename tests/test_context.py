@@ -12,18 +12,13 @@ from hypothesis import strategies as st
 from nncomp import engine
 from nncomp.context import BUCKETS, LIMIT, SLOT, TOP, ContextModel, _bucket, _count
 from nncomp.model import Predictor
+from conftest import feed_rows
 
 
 def run(data: bytes, B: int, orders: int, progressive: bool, vocab: int = 256):
-    """Feed the rows as the engine does; return the features of every row [R, B, K] twice."""
-    full = engine.to_streams(data, B, vocab)
-    lens = engine.segment_lengths(len(data), B)
-    tok = np.zeros_like(full) if progressive else full
-    cm = ContextModel(tok, len(data), vocab, orders, rows=full.shape[0])
-    for r in range(1, full.shape[0]):
-        k = int((lens >= r).sum())
-        tok[r, :k] = full[r, :k]
-        cm.update(r, k)
+    """The features of every row [R, B, K], with a ring as long as the input."""
+    cm = feed_rows(data, B, lambda tok: ContextModel(tok, len(data), vocab, orders, tok.shape[0]),
+                   progressive, vocab)
     return cm.cand, cm.cbkt
 
 

@@ -9,19 +9,11 @@ from hypothesis import strategies as st
 
 from nncomp import engine
 from nncomp.match import MINLEN, NO_MATCH, MatchModel
+from conftest import feed_rows
 
 
 def features(data: bytes, B: int, progressive: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Run the model over the rows as the engine does. progressive=True is the decoder's view:
-    each row appears in the buffer only once it has been decoded."""
-    full = engine.to_streams(data, B)
-    lens = engine.segment_lengths(len(data), B)
-    tok = np.zeros_like(full) if progressive else full
-    mm = MatchModel(tok, len(data))
-    for r in range(1, full.shape[0]):
-        k = int((lens >= r).sum())
-        tok[r, :k] = full[r, :k]
-        mm.update(r, k)
+    mm = feed_rows(data, B, lambda tok: MatchModel(tok, len(data)), progressive)
     return mm.pred, mm.bucket
 
 
