@@ -26,14 +26,15 @@ PRESETS: dict[str, LSTMConfig] = {
                        train_head_dtype="bfloat16", context=3),
     # bf16 is ~35 % faster than fp32 at this width for a 0.05 % larger output.
     # All of dickens with orders 1-3: B=34 1.721 bits/byte at 32.5 kB/s, B=64 1.739 at 45.6.
-    # 48k symbols per stream: silesia/xml (1.90 M symbols) gets B=39; at 60k its B=31 ran 29 kB/s.
+    # 48k symbols per stream: silesia/xml (1.90 M symbols) gets B=39, 0.554 bits/byte at 37.0 /
+    # 42.2 kB/s; at 60k its B=31 gave 0.549 at 29.0 / 29.1 (another day: this VM's speed varies).
     "default": LSTMConfig(embed=64, hidden=256, layers=2, bptt=20, lr=5e-3, warmup=50,
                           max_streams=64, stream_len=48_000, match=True, text_vocab=2048,
                           dtype="bfloat16", train_dtype="bfloat16", context=3),
-    # Online training here is short of updates, not of width: on the first 2 MB of dickens at
-    # B=16, T=20 -> 10 gave 1.920 -> 1.903 bits/byte, lr 3e-3 -> 4.5e-3 1.909, while hidden 704
-    # gave 1.921 and a third layer 1.911 at two thirds of the speed.
-    "max": LSTMConfig(embed=64, hidden=512, layers=2, bptt=10, lr=4e-3, warmup=100,
+    # Prefixes mislead here: on the first 2 MB of dickens (B=16) T=10 and lr 4.5e-3 each took
+    # ~0.6-0.9 % off, but all of dickens with T=10, lr 4e-3 gave 1.706 bits/byte at 12.7 kB/s
+    # against this config's 1.701 at 15.1; hidden 704 or a third layer gained nothing there.
+    "max": LSTMConfig(embed=64, hidden=512, layers=2, bptt=20, lr=3e-3, warmup=100,
                       max_streams=64, stream_len=100_000, match=True, text_vocab=4096,
                       dtype="bfloat16", train_dtype="bfloat16", context=3),
 }
