@@ -1,9 +1,10 @@
 """Named model configurations. A preset only picks a config: the file stores the config itself,
 so retuning a preset never breaks old archives.
 
-Measured on all of silesia/dickens with this machine (benchmarks/presets/report.md,
-benchmarks/shared): fast 1.841 bits/byte at ~106 kB/s, default 1.740 at 40.9, max 1.701 at 15.1;
-each step up costs ~2.7x the time, for 5.5 % and then 2.3 % smaller output.
+Measured on all of silesia/dickens with this machine (benchmarks/shared, dickens-default,
+presets): fast 1.841 bits/byte at ~106 kB/s, default 1.743 at 58.9, max 1.701 at 15.1 (runs hours
+apart: this VM's speed varies by 10-50 %); each step up gives 5.3 % and then 2.4 %
+smaller output.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ PRESETS: dict[str, LSTMConfig] = {
     # bf16 is ~35 % faster than fp32 at this width for a 0.05 % larger output.
     # All of dickens with orders 1-3: B=34 1.721 bits/byte at 32.5 kB/s, B=64 1.739 at 45.6.
     # 48k symbols per stream: silesia/xml (1.90 M symbols) gets B=39, 0.554 bits/byte at 37.0 /
-    # 42.2 kB/s; at 60k its B=31 gave 0.549 at 29.0 / 29.1 (another day: this VM's speed varies).
+    # 42.2 kB/s; at 60k its B=31 gave 0.549 at 31.5 / 31.4 in the same session (29.0 / 29.1 earlier).
     "default": LSTMConfig(embed=64, hidden=256, layers=2, bptt=20, lr=5e-3, warmup=50,
                           max_streams=64, stream_len=48_000, match=True, text_vocab=2048,
                           dtype="bfloat16", train_dtype="bfloat16", context=3),

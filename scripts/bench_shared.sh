@@ -6,6 +6,9 @@
 #  3. the whole shared corpora (Canterbury, dickens, xml) with the fast preset and every
 #     conventional codec (benchmarks/shared),
 #  4. all of silesia/xml with the default preset against xz -9e (benchmarks/xml-default).
+# default's rows on dickens and the shipped corpus in the README were measured again after its
+# stream_len changed, with the same commands and --preset default only (benchmarks/dickens-default,
+# benchmarks/shipped-default); benchmarks/trials holds configurations tried and not kept.
 # Run nothing else meanwhile: a second busy process on 2 cores slows torch down many times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
