@@ -2,8 +2,8 @@
 so retuning a preset never breaks old archives.
 
 Measured on all of silesia/dickens with this machine (benchmarks/shared, dickens-default,
-presets): fast 1.841 bits/byte at ~106 kB/s, default 1.743 at 58.9, max 1.701 at 15.1 (runs hours
-apart: this VM's speed varies by 10-50 %); each step up gives 5.3 % and then 2.4 %
+presets): fast 1.841 bits/byte at ~106 kB/s, default 1.743 at 58.9, max 1.684 at 9.6 (runs hours
+apart: this VM's speed varies by 10-50 %); each step up gives 5.3 % and then 3.4 %
 smaller output.
 """
 from __future__ import annotations
@@ -34,9 +34,10 @@ PRESETS: dict[str, LSTMConfig] = {
                           dtype="bfloat16", train_dtype="bfloat16", context=3),
     # Prefixes mislead here: on the first 2 MB of dickens (B=16) T=10 and lr 4.5e-3 each took
     # ~0.6-0.9 % off, but all of dickens with T=10, lr 4e-3 gave 1.706 bits/byte at 12.7 kB/s
-    # against this config's 1.701 at 15.1; hidden 704 or a third layer gained nothing there.
+    # against 1.701 at 15.1 (B=31); hidden 704 or a third layer gained nothing there. Fewer
+    # streams did: 200k symbols per stream (B=15 on dickens) 1.684 at 9.6 / 9.6 kB/s.
     "max": LSTMConfig(embed=64, hidden=512, layers=2, bptt=20, lr=3e-3, warmup=100,
-                      max_streams=64, stream_len=100_000, match=True, text_vocab=4096,
+                      max_streams=64, stream_len=200_000, match=True, text_vocab=4096,
                       dtype="bfloat16", train_dtype="bfloat16", context=3),
 }
 DEFAULT_PRESET = "default"

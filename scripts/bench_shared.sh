@@ -6,9 +6,10 @@
 #  3. the whole shared corpora (Canterbury, dickens, xml) with the fast preset and every
 #     conventional codec (benchmarks/shared),
 #  4. all of silesia/xml with the default preset against xz -9e (benchmarks/xml-default).
-# default's rows on dickens and the shipped corpus in the README were measured again after its
-# stream_len changed, with the same commands and --preset default only (benchmarks/dickens-default,
-# benchmarks/shipped-default); benchmarks/trials holds configurations tried and not kept.
+# default's rows on dickens and the shipped corpus and max's on dickens were measured again after
+# their stream_len changed, with the same commands and one preset each (benchmarks/dickens-default,
+# benchmarks/shipped-default, benchmarks/max-dickens; max on the shipped corpus keeps B=1);
+# benchmarks/trials holds configurations tried and not kept.
 # Run nothing else meanwhile: a second busy process on 2 cores slows torch down many times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
