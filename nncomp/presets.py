@@ -2,7 +2,7 @@
 so retuning a preset never breaks old archives.
 
 Measured on all of silesia/dickens with this machine (benchmarks/shared, dickens-default,
-presets): fast 1.841 bits/byte at ~106 kB/s, default 1.743 at 58.9, max 1.684 at 9.6 (runs hours
+max-dickens): fast 1.841 bits/byte at ~106 kB/s, default 1.743 at 58.9, max 1.684 at 9.6 (runs hours
 apart: this VM's speed varies by 10-50 %); each step up gives 5.3 % and then 3.4 %
 smaller output.
 """
