@@ -42,6 +42,23 @@ def feed_rows(data, B: int, make, progressive: bool, vocab: int = 256):
     return model
 
 
+class Crash(Exception):
+    pass
+
+
+def crashing(ck, after: int):
+    """The Checkpoint ck, made to die right after its `after`-th save, like a reboot would."""
+    save, count = ck._save, [0]
+
+    def wrapped(block):
+        save(block)
+        count[0] += 1
+        if count[0] == after:
+            raise Crash(block is not None)
+    ck._save = wrapped
+    return ck
+
+
 def shared_file(rel: str) -> Path:
     p = SHARED / rel
     if not p.exists():

@@ -15,7 +15,7 @@ import pytest
 import nncomp
 from nncomp import api, container
 from nncomp.checkpoint import Checkpoint, CheckpointError
-from conftest import shared_file
+from conftest import Crash, crashing, shared_file
 
 DATA = shared_file("canterbury/alice29.txt").read_bytes()[:40_000]
 BLOCK = 16_384
@@ -64,28 +64,11 @@ def test_stream_edge_cases():
         api.decompress_stream(io.BytesIO(empty + b"junk"), io.BytesIO())
 
 
-class _Crash(Exception):
-    pass
-
-
-def _crashing(ck: Checkpoint, after: int) -> Checkpoint:
-    """A checkpoint whose run dies right after its `after`-th save, like a reboot would."""
-    save, count = ck._save, [0]
-
-    def wrapped(block):
-        save(block)
-        count[0] += 1
-        if count[0] == after:
-            raise _Crash(block is not None)
-    ck._save = wrapped
-    return ck
-
-
 @pytest.mark.parametrize("after", [1, 5, 40], ids=["first-segment", "mid-frame", "later-frame"])
 def test_resumed_compression_is_byte_identical(tmp_path, reference, after):
     path = str(tmp_path / "ck")
-    with pytest.raises(_Crash):
-        _compress(DATA, checkpoint=_crashing(Checkpoint(path, interval=0), after))
+    with pytest.raises(Crash):
+        _compress(DATA, checkpoint=crashing(Checkpoint(path, interval=0), after))
     assert os.path.exists(path) and os.path.exists(path + ".frames")
     saved = __import__("torch").load(path, weights_only=True)
     if after < 40:
@@ -103,24 +86,24 @@ def test_resumed_compression_with_a_text_dictionary_is_byte_identical(tmp_path):
     reference = _compress(DATA, fallback=False)
     assert all(f.dictionary is not None for f in container.iter_frames(reference))
     path = str(tmp_path / "ck")
-    with pytest.raises(_Crash):
-        _compress(DATA, fallback=False, checkpoint=_crashing(Checkpoint(path, interval=0), 5))
+    with pytest.raises(Crash):
+        _compress(DATA, fallback=False, checkpoint=crashing(Checkpoint(path, interval=0), 5))
     assert _compress(DATA, fallback=False, checkpoint=Checkpoint(path, interval=0)) == reference
     assert nncomp.decompress(reference) == DATA
 
 
 def test_checkpoint_refuses_another_input_or_other_settings(tmp_path):
     path = str(tmp_path / "ck")
-    with pytest.raises(_Crash):
-        _compress(DATA, checkpoint=_crashing(Checkpoint(path, interval=0), 3))
+    with pytest.raises(Crash):
+        _compress(DATA, checkpoint=crashing(Checkpoint(path, interval=0), 3))
     with pytest.raises(CheckpointError, match="input differs"):
         _compress(b"!" + DATA[1:], checkpoint=Checkpoint(path))
     with pytest.raises(CheckpointError, match="other settings.*block_size"):
         api.compress_stream(io.BytesIO(DATA), io.BytesIO(), "test", block_size=BLOCK + 1,
                             checkpoint=Checkpoint(path))
     later = str(tmp_path / "later")  # a checkpoint that covers a finished frame
-    with pytest.raises(_Crash):
-        _compress(DATA, checkpoint=_crashing(Checkpoint(later, interval=0), 40))
+    with pytest.raises(Crash):
+        _compress(DATA, checkpoint=crashing(Checkpoint(later, interval=0), 40))
     os.truncate(later + ".frames", os.path.getsize(later + ".frames") - 1)
     with pytest.raises(CheckpointError, match="shorter"):
         _compress(DATA, checkpoint=Checkpoint(later))

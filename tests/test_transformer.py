@@ -14,7 +14,7 @@ import nncomp
 from nncomp import api, determinism, presets
 from nncomp.checkpoint import Checkpoint
 from nncomp.model import LSTMConfig, build
-from conftest import shared_file
+from conftest import Crash, crashing, shared_file
 
 TINY = LSTMConfig(arch="transformer", embed=16, hidden=16, heads=2, memory=12, layers=2, bptt=8,
                   lr=1e-2, warmup=10, max_streams=4, stream_len=1500, match=True, context=2,
@@ -63,23 +63,11 @@ def test_resumed_compression_is_byte_identical(tmp_path):
                             fallback=False, **kw)
         return out.getvalue()
 
-    class Crash(Exception):
-        pass
-
     with mock.patch.dict(presets.PRESETS, {"tiny-transformer": TINY}):
         reference = compress()
         path = str(tmp_path / "ck")
-        ck = Checkpoint(path, interval=0)
-        save, count = ck._save, [0]
-
-        def crash_on_third(block):
-            save(block)
-            count[0] += 1
-            if count[0] == 3:
-                raise Crash
-        ck._save = crash_on_third
         with pytest.raises(Crash):
-            compress(checkpoint=ck)
+            compress(checkpoint=crashing(Checkpoint(path, interval=0), 3))
         assert compress(checkpoint=Checkpoint(path, interval=0)) == reference
     assert nncomp.decompress(reference) == data
 
