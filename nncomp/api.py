@@ -61,7 +61,7 @@ def compress_info(data: bytes, preset: str = presets.DEFAULT_PRESET, *,
     """
     data = bytes(data)
     device = determinism.check_device(device)
-    cfg = config or presets.get(preset)
+    cfg = config or presets.get(preset, device)
     threads = threads or determinism.default_threads()
     if not data or (resume is None and looks_incompressible(data)):
         blob = container.write_stored(data)
@@ -168,7 +168,7 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, preset: str = presets.DEFAULT_
     bits, seconds, kinds = 0.0, 0.0, set()
     resume = None
     if checkpoint is not None:
-        cfg = presets.get(preset)
+        cfg = presets.get(preset, device)
         settings = {"preset": preset, "config": cfg.to_dict(), "block_size": block_size,
                     "fallback": fallback, "threads": threads,
                     "fingerprint": determinism.fingerprint(device, cfg.dtype, threads)}

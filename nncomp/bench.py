@@ -179,7 +179,7 @@ def _run_worker(spec: dict, timeout: Optional[float]) -> dict:
 
 
 def measure(codec_name: str, path: str, n: int, cpu_watts: float, gpu_watts: float,
-            timeout: Optional[float] = None) -> dict:
+            timeout: Optional[float] = None, log: Callable[[str], None] = lambda s: None) -> dict:
     """Compress then decompress-and-verify one file; returns one results row."""
     row: dict[str, Any] = {"n": n}
     with tempfile.TemporaryDirectory(prefix="nncomp-bench-") as tmp:
@@ -188,6 +188,10 @@ def measure(codec_name: str, path: str, n: int, cpu_watts: float, gpu_watts: flo
         try:
             c = _run_worker({**spec, "direction": "c"}, timeout)
             size = os.path.getsize(spec["blob"])
+            # A slow codec's decompression takes as long again: say what compression gave first.
+            if c["wall_s"] >= 10:
+                log(f"    compressed to {size} bytes ({8 * size / n if n else 0:.3f} bpb) in"
+                    f" {c['wall_s']:.1f} s = {n / c['wall_s'] / 1e3:.1f} kB/s; decompressing")
             d = _run_worker({**spec, "direction": "d"}, timeout)
         except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
             return {**row, "error": str(e) or type(e).__name__}
@@ -269,7 +273,7 @@ def run(corpora: list[Resolved], codec_names: list[str], cpu_watts: float, gpu_w
     for k, (cname, corpus, i) in enumerate(jobs):
         fname, path, n = corpus.files[i]
         log(f"[{k + 1}/{len(jobs)}] {cname} on {corpus.name}/{fname} ({n} bytes){eta(k)}")
-        row = measure(cname, str(path), n, cpu_watts, gpu_watts)
+        row = measure(cname, str(path), n, cpu_watts, gpu_watts, log=log)
         row.update({"corpus": corpus.name, "file": fname, "sha256": corpus.sha256.get(fname)})
         if "error" in row:
             log(f"    ERROR: {row['error']}")

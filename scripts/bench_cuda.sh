@@ -7,7 +7,7 @@
 #  2. the max preset on all of dickens on the GPU: speed, phase split, model bits/byte
 #     (benchmarks/cuda/profile_max.log);
 #  3. with --bench, `nncomp bench` of max on the GPU, both directions, round trip verified
-#     (benchmarks/cuda/results.json; ~4 minutes on an H200).
+#     (benchmarks/cuda/results.json; ~9 minutes on an H200, ~16 for all three steps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DICKENS=${1:?path to silesia/dickens}

@@ -96,7 +96,7 @@ def main() -> None:
                     help="override a config field (repeatable)")
     a = ap.parse_args()
     data = Path(a.file).read_bytes()[:a.bytes]
-    cfg = override(dataclasses.replace(presets.get(a.preset), streams=a.streams),
+    cfg = override(dataclasses.replace(presets.get(a.preset, a.device), streams=a.streams),
                    a.assignments)
     if a.text_vocab is not None:
         cfg = dataclasses.replace(cfg, text_vocab=a.text_vocab)

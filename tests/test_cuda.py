@@ -2,6 +2,7 @@
 refusals a CPU-only machine must give run everywhere."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import subprocess
 import sys
@@ -11,10 +12,10 @@ import pytest
 import torch
 
 import nncomp
-from nncomp import api, container, determinism
+from nncomp import api, container, determinism, presets
 from nncomp.checkpoint import Checkpoint
 from nncomp.errors import EnvironmentMismatchError
-from conftest import TEXT, small_text_archive
+from conftest import TEXT, Crash, crashing, small_text_archive
 from test_container import _edit_header
 
 HAVE_CUDA = torch.cuda.is_available()
@@ -48,7 +49,22 @@ def test_gpu_archive_on_a_machine_without_one_names_the_gpu():
         assert nncomp.decompress(blob, ignore_fingerprint=True) == DATA
 
 
+def test_max_takes_fewer_longer_streams_on_a_gpu():
+    cpu, gpu = presets.get("max"), presets.get("max", "cuda:0")
+    assert gpu.stream_len > cpu.stream_len
+    assert gpu == dataclasses.replace(cpu, stream_len=gpu.stream_len)
+    assert presets.get("default", "cuda") == presets.get("default")
+
+
 # -- on a GPU --
+
+@needs_cuda
+@pytest.mark.cuda
+def test_a_presets_gpu_config_is_coded_and_decoded():
+    with mock.patch.dict(presets.ON_CUDA, {"test": {"hidden": 24}}):
+        blob, info = api.compress_info(DATA, "test", device="cuda", fallback=False)
+    assert info.config.hidden == 24
+    assert nncomp.decompress(blob) == DATA
 
 @needs_cuda
 @pytest.mark.cuda
@@ -99,7 +115,6 @@ def test_callers_precision_switches_do_not_change_the_bits():
 @needs_cuda
 @pytest.mark.cuda
 def test_cuda_resume_from_a_checkpoint_is_byte_identical(tmp_path):
-    from test_stream import _crashing, _Crash
     data = TEXT * 3
 
     def run(ck=None):
@@ -109,8 +124,8 @@ def test_cuda_resume_from_a_checkpoint_is_byte_identical(tmp_path):
         return out.getvalue()
     reference = run()
     path = str(tmp_path / "ck")
-    with pytest.raises(_Crash):
-        run(_crashing(Checkpoint(path, interval=0), 3))
+    with pytest.raises(Crash):
+        run(crashing(Checkpoint(path, interval=0), 3))
     assert run(Checkpoint(path, interval=0)) == reference
     assert nncomp.decompress(reference) == data
 
