@@ -2,8 +2,8 @@
 so retuning a preset never breaks old archives.
 
 Measured on all of silesia/dickens with this machine (benchmarks/shared, dickens-default,
-max-dickens): fast 1.841 bits/byte at ~106 kB/s, default 1.743 at 58.9, max 1.684 at 9.6 (runs hours
-apart: this VM's speed varies by 10-50 %); each step up gives 5.3 % and then 3.4 %
+max-dickens): fast 1.841 bits/byte at ~106 kB/s, default 1.743 at 58.9, max 1.697 at 15.7 (runs
+hours apart: this VM's speed varies by 10-50 %); each step up gives 5.3 % and then 2.6 %
 smaller output.
 """
 from __future__ import annotations
@@ -37,17 +37,20 @@ PRESETS: dict[str, LSTMConfig] = {
     # Prefixes mislead here: on the first 2 MB of dickens (B=16) T=10 and lr 4.5e-3 each took
     # ~0.6-0.9 % off, but all of dickens with T=10, lr 4e-3 gave 1.706 bits/byte at 12.7 kB/s
     # against 1.701 at 15.1 (B=31); hidden 704 or a third layer gained nothing there. Fewer
-    # streams did: 200k symbols per stream (B=15 on dickens) 1.684 at 9.6 / 9.6 kB/s.
+    # streams do pay, but a step costs about the same at B=8 and B=15, so speed follows B:
+    # 200k symbols per stream gave dickens (B=15) 1.684 at 9.6 / 9.6 kB/s and silesia/xml (B=8)
+    # 0.524 at 5.3 / 5.4, under 8 kB/s; 120k: dickens (B=25) 1.697 at 15.7 / 15.0, xml (B=14)
+    # 0.534 at 9.0 / 9.0 (benchmarks/max-dickens, max-xml, trials).
     "max": LSTMConfig(embed=64, hidden=512, layers=2, bptt=20, lr=3e-3, warmup=100,
-                      max_streams=64, stream_len=200_000, match=True, text_vocab=4096,
+                      max_streams=64, stream_len=120_000, match=True, text_vocab=4096,
                       dtype="bfloat16", train_dtype="bfloat16", context=3),
 }
 DEFAULT_PRESET = "default"
 
 # What a preset changes on a GPU. A step there costs ~0.9 ms whatever B (kernel launches and a
 # host round trip, not arithmetic), so speed is proportional to B and max can afford fewer,
-# longer streams. All of dickens on an H200 (benchmarks/cuda): the CPU's config (B=15) 1.686
-# bits/byte at 56.7 / 61.6 kB/s, worse than the CPU's 1.684; B=10 1.682 at 37.7 kB/s.
+# longer streams. All of dickens on an H200 (benchmarks/cuda): B=15 1.686 bits/byte at 56.7 /
+# 61.6 kB/s (the same config on the CPU: 1.684), B=10 1.682 at 37.7 kB/s.
 ON_CUDA: dict[str, dict] = {
     "max": {"stream_len": 300_000},
 }

@@ -8,7 +8,8 @@
 #  4. all of silesia/xml with the default preset against xz -9e (benchmarks/xml-default).
 # default's rows on dickens and the shipped corpus and max's on dickens were measured again after
 # their stream_len changed, with the same commands and one preset each (benchmarks/dickens-default,
-# benchmarks/shipped-default, benchmarks/max-dickens; max on the shipped corpus keeps B=1);
+# benchmarks/shipped-default, benchmarks/max-dickens; max on the shipped corpus keeps B=1), and max
+# on xml the same way (benchmarks/max-xml);
 # benchmarks/trials holds configurations tried and not kept.
 # Run nothing else meanwhile: a second busy process on 2 cores slows torch down many times.
 set -euo pipefail
