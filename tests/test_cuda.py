@@ -66,6 +66,7 @@ def test_a_presets_gpu_config_is_coded_and_decoded():
     assert info.config.hidden == 24
     assert nncomp.decompress(blob) == DATA
 
+
 @needs_cuda
 @pytest.mark.cuda
 @pytest.mark.parametrize("preset", ["test", "fast", "default"])
