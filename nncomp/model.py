@@ -38,12 +38,13 @@ BOUNDS = {
     "context": (0, 6),
     "heads": (0, 64),
     "memory": (0, 65536),
+    "float32_below": (0, 4096),
 }
 
 
 # Fields added after archives were written without them: absent means this value.
 OPTIONAL = {"text_vocab": 0, "train_head_dtype": "", "context": 0, "arch": "lstm", "heads": 0,
-            "memory": 0}
+            "memory": 0, "float32_below": 0}
 ARCHS = ("lstm", "transformer")
 
 
@@ -73,6 +74,7 @@ class LSTMConfig:
     dtype: str = "float32"  # dtype of the stepwise prediction path
     train_dtype: str = "float32"  # autocast dtype of the training forward/backward
     train_head_dtype: str = ""  # autocast dtype of the head in training; "" = train_dtype
+    float32_below: int = 0  # with fewer streams than this, every path runs in float32 (resolve_streams)
     arch: str = "lstm"
     heads: int = 0  # Transformer: attention heads
     memory: int = 0  # Transformer: positions each step attends to, itself included
@@ -147,12 +149,20 @@ class LSTMConfig:
         return V * E + core + (F_ + 1) * V + match + context
 
     def resolve_streams(self, n: int) -> "LSTMConfig":
-        """Fix B for an input of n symbols: few long streams learn faster on small inputs."""
+        """Fix B for an input of n symbols: few long streams learn faster on small inputs. The
+        result is the config that runs, as a header stores it."""
         if self.streams:
             b = self.streams
         else:
             b = max(1, min(self.max_streams, n // self.stream_len))
-        return dataclasses.replace(self, streams=max(1, min(b, n)) if n else 1)
+        b = max(1, min(b, n)) if n else 1
+        cfg = dataclasses.replace(self, streams=b, float32_below=0)
+        if b < self.float32_below:
+            # A small batch is bound by per-op cost and memory traffic, not by arithmetic, and
+            # there bf16's casts cost more than its products save (presets.py has the numbers).
+            cfg = dataclasses.replace(cfg, dtype="float32", train_dtype="float32",
+                                      train_head_dtype="")
+        return cfg
 
 
 _CELL_WEIGHTS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")

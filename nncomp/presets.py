@@ -31,9 +31,11 @@ PRESETS: dict[str, LSTMConfig] = {
     # All of dickens with orders 1-3: B=34 1.721 bits/byte at 32.5 kB/s, B=64 1.739 at 45.6.
     # 48k symbols per stream: silesia/xml (1.90 M symbols) gets B=39, 0.554 bits/byte at 37.0 /
     # 42.2 kB/s; at 60k its B=31 gave 0.549 at 31.5 / 31.4 in the same session (29.0 / 29.1 earlier).
+    # Under 16 streams (inputs under ~770k symbols) it runs in float32 (below).
     "default": LSTMConfig(embed=64, hidden=256, layers=2, bptt=20, lr=5e-3, warmup=50,
                           max_streams=64, stream_len=48_000, match=True, text_vocab=2048,
-                          dtype="bfloat16", train_dtype="bfloat16", context=3),
+                          dtype="bfloat16", train_dtype="bfloat16", context=3,
+                          float32_below=16),
     # Prefixes mislead here: on the first 2 MB of dickens (B=16) T=10 and lr 4.5e-3 each took
     # ~0.6-0.9 % off, but all of dickens with T=10, lr 4e-3 gave 1.706 bits/byte at 12.7 kB/s
     # against 1.701 at 15.1 (B=31); hidden 704 or a third layer gained nothing there. Fewer
@@ -41,18 +43,28 @@ PRESETS: dict[str, LSTMConfig] = {
     # 200k symbols per stream gave dickens (B=15) 1.684 at 9.6 / 9.6 kB/s and silesia/xml (B=8)
     # 0.524 at 5.3 / 5.4, under 8 kB/s; 120k: dickens (B=25) 1.697 at 15.7 / 15.0, xml (B=14)
     # 0.534 at 9.0 / 9.0 (benchmarks/max-dickens, max-xml, trials).
+    # Under 8 streams (inputs under ~960k symbols) it runs in float32 (below).
     "max": LSTMConfig(embed=64, hidden=512, layers=2, bptt=20, lr=3e-3, warmup=100,
                       max_streams=64, stream_len=120_000, match=True, text_vocab=4096,
-                      dtype="bfloat16", train_dtype="bfloat16", context=3),
+                      dtype="bfloat16", train_dtype="bfloat16", context=3, float32_below=8),
 }
+# Small inputs run few streams, and a step of few streams is bound by per-op cost and memory
+# traffic, where bf16's casts cost more than its products save. Symbols/s, float32 against
+# bf16, first B x 5,000 bytes of silesia/dickens as bytes (scripts/profile_engine.py --streams B):
+#   default  B=2 1,585 / 1,199   B=4 2,872 / 2,345   B=8 5,292 / 4,519   B=16 8,744 / 8,954
+#   max      B=2   868 /   701   B=4 1,395 / 1,285   B=8 2,298 / 2,368   B=16 3,144 / 4,240
+# with the same bits/byte to 0.1 %. fast is bf16 only in its head's training, and there
+# float32 is no clear gain (5 % faster at B=2, 11 % slower at B=4, equal at 8 and 16).
 DEFAULT_PRESET = "default"
 
 # What a preset changes on a GPU. A step there costs ~0.9 ms whatever B (kernel launches and a
 # host round trip, not arithmetic), so speed is proportional to B and max can afford fewer,
 # longer streams. All of dickens on an H200 (benchmarks/cuda): B=15 1.686 bits/byte at 56.7 /
 # 61.6 kB/s (the same config on the CPU: 1.684), B=10 1.682 at 37.7 kB/s.
+# float32 for few streams was measured on CPUs only.
 ON_CUDA: dict[str, dict] = {
-    "max": {"stream_len": 300_000},
+    "default": {"float32_below": 0},
+    "max": {"stream_len": 300_000, "float32_below": 0},
 }
 
 

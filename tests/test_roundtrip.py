@@ -86,12 +86,33 @@ def test_a_few_hundred_kb_of_real_text():
 @pytest.mark.parametrize("preset", [p for p in presets.PRESETS if p != "test"])
 @pytest.mark.parametrize("dictionary", [False, True], ids=["bytes", "dictionary"])
 def test_every_preset_round_trips(preset, dictionary):
-    """Tiny inputs: the real presets' shapes, dtypes and dictionaries, not their ratios."""
+    """Tiny inputs: the real presets' shapes, dtypes and dictionaries, not their ratios. A tiny
+    input runs one stream, in float32 where a preset says so; the dictionary runs keep the
+    preset's own dtypes."""
     data = shared_file("canterbury/xargs.1").read_bytes()[:1500]
+    cfg = presets.get(preset)
+    if dictionary:
+        cfg = dataclasses.replace(cfg, float32_below=0)
     with mock.patch.object(api, "MIN_TEXT_LENGTH", 0 if dictionary else api.MIN_TEXT_LENGTH):
-        blob, info = api.compress_info(data, preset, fallback=False)
+        blob, info = api.compress_info(data, preset, config=cfg, fallback=False)
     assert info.kind == "model" and (info.config.vocab > 256) == dictionary
+    assert info.config.dtype == (cfg.dtype if dictionary or not cfg.float32_below else "float32")
     assert nncomp.decompress(blob) == data
+
+
+@pytest.mark.parametrize("preset", ["default", "max"])
+def test_few_streams_run_in_float32(preset):
+    """What the header stores is the config that ran: float32 under the preset's threshold,
+    and no threshold."""
+    cfg = presets.get(preset)
+    small = cfg.resolve_streams(cfg.stream_len * (cfg.float32_below - 1))
+    large = cfg.resolve_streams(cfg.stream_len * cfg.float32_below)
+    assert (small.streams, large.streams) == (cfg.float32_below - 1, cfg.float32_below)
+    assert small == dataclasses.replace(cfg, streams=small.streams, float32_below=0,
+                                        dtype="float32", train_dtype="float32")
+    assert large == dataclasses.replace(cfg, streams=large.streams, float32_below=0)
+    assert "float32_below" not in small.to_dict()
+    assert LSTMConfig.from_dict(small.to_dict()) == small
 
 
 @pytest.mark.slow
