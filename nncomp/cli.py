@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import signal
 import stat
 import sys
 import time
@@ -334,6 +335,9 @@ def main(argv: Optional[list[str]] = None) -> None:
         else:
             _invoke(gzip_style, argv, "nncomp")
     except KeyboardInterrupt:
+        # The cleanup has run; a second Ctrl-C while the interpreter shuts down (when Python
+        # restores SIGINT's default action) would end the process by the signal instead of 130.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         click.echo("nncomp: interrupted", err=True)
         sys.exit(130)
     except Terminated:
