@@ -74,7 +74,7 @@ class LSTMConfig:
     dtype: str = "float32"  # dtype of the stepwise prediction path
     train_dtype: str = "float32"  # autocast dtype of the training forward/backward
     train_head_dtype: str = ""  # autocast dtype of the head in training; "" = train_dtype
-    float32_below: int = 0  # with fewer streams than this, every path runs in float32 (resolve_streams)
+    float32_below: int = 0  # under this many streams every path runs in float32 (resolve_streams)
     arch: str = "lstm"
     heads: int = 0  # Transformer: attention heads
     memory: int = 0  # Transformer: positions each step attends to, itself included
