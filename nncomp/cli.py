@@ -345,7 +345,7 @@ def main(argv: Optional[list[str]] = None) -> None:
         else:
             _invoke(gzip_style, argv, "nncomp")
     except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the exit short
         click.echo("nncomp: interrupted", err=True)
         _exit_at_once(130)
     except Terminated:

@@ -62,10 +62,8 @@ DEFAULT_PRESET = "default"
 # host round trip, not arithmetic), so speed is proportional to B and max can afford fewer,
 # longer streams. All of dickens on an H200 (benchmarks/cuda): B=15 1.686 bits/byte at 56.7 /
 # 61.6 kB/s (the same config on the CPU: 1.684), B=10 1.682 at 37.7 kB/s.
-# float32 for few streams was measured on CPUs only.
 ON_CUDA: dict[str, dict] = {
-    "default": {"float32_below": 0},
-    "max": {"stream_len": 300_000, "float32_below": 0},
+    "max": {"stream_len": 300_000},
 }
 
 
@@ -75,6 +73,7 @@ def get(name: str, device: str = "cpu") -> LSTMConfig:
         cfg = PRESETS[name]
     except KeyError:
         raise ValueError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}") from None
-    if device.startswith("cuda") and name in ON_CUDA:
-        cfg = dataclasses.replace(cfg, **ON_CUDA[name])
+    if device.startswith("cuda"):
+        # float32 for few streams was measured on CPUs only: a GPU keeps every preset's dtypes.
+        cfg = dataclasses.replace(cfg, **{"float32_below": 0, **ON_CUDA.get(name, {})})
     return cfg
