@@ -107,6 +107,7 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
     dev = torch.device(device)
     with torch_settings(threads):
         model = build(cfg, dev)
+        model.set_run_length((L - 1) // T if L else 0)  # blocks trained: at t + 1 = T, 2T, ... < L
         tok_t = torch.from_numpy(tok)  # shares memory: decoded rows appear here too
         state = model.initial_state(B)
         mm = MatchModel(tok, n, cfg.vocab) if cfg.match else None

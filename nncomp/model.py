@@ -44,7 +44,7 @@ BOUNDS = {
 
 # Fields added after archives were written without them: absent means this value.
 OPTIONAL = {"text_vocab": 0, "train_head_dtype": "", "context": 0, "arch": "lstm", "heads": 0,
-            "memory": 0, "float32_below": 0}
+            "memory": 0, "float32_below": 0, "lr_end": 0.0}
 ARCHS = ("lstm", "transformer")
 
 
@@ -64,6 +64,7 @@ class LSTMConfig:
     coder_segment: int = 1 << 20  # symbols per sealed range-coder segment: --checkpoint granularity
     lr: float = 4e-3
     warmup: int = 100  # Adam updates of linear learning-rate warm-up
+    lr_end: float = 0.0  # learning rate at the run's last update, reached geometrically; 0 = lr
     beta1: float = 0.0
     beta2: float = 0.9999
     eps: float = 1e-8
@@ -120,7 +121,9 @@ class LSTMConfig:
                 raise ValueError(f"config field {name}={v} outside [{lo}, {hi}]")
         if not 1 <= self.max_streams <= BOUNDS["streams"][1] or self.stream_len < 1:
             raise ValueError("stream selection fields out of range")
-        if not 0 < self.lr <= 1 or not 0 <= self.beta1 < 1 or not 0 <= self.beta2 < 1:
+        if not 0 < self.lr <= 1 or not 0 <= self.lr_end <= 1:
+            raise ValueError("optimizer fields out of range")
+        if not 0 <= self.beta1 < 1 or not 0 <= self.beta2 < 1:
             raise ValueError("optimizer fields out of range")
         if not 0 < self.eps < 1 or not 0 <= self.grad_clip <= 1e6:
             raise ValueError("optimizer fields out of range")
@@ -211,6 +214,7 @@ class Predictor(nn.Module):
             eps=self.cfg.eps, fused=True,
         )
         self.updates = 0
+        self.total_updates = 0  # of the whole run, for lr_end (set_run_length)
         self._pinned = False
         self._refresh_step_weights()
 
@@ -370,9 +374,19 @@ class Predictor(nn.Module):
         logp = F.log_softmax(logits, -1)  # [N, V]
         return -logp.gather(1, targets.unsqueeze(1)).mean()
 
+    def set_run_length(self, updates: int) -> None:
+        """How many updates the whole run takes: lr_end is reached at the last one. Both
+        directions know it from the symbol count, before the first symbol is coded."""
+        self.total_updates = updates
+
     def lr_now(self) -> float:
-        w = self.cfg.warmup
-        return self.cfg.lr * (min(1.0, (self.updates + 1) / w) if w else 1.0)
+        cfg, w = self.cfg, self.cfg.warmup
+        lr = cfg.lr * (min(1.0, (self.updates + 1) / w) if w else 1.0)
+        if cfg.lr_end and self.total_updates:
+            # Early on a large step learns fast; later the weights have more to lose than to
+            # gain from one block, so the step shrinks with the share of the run done.
+            lr *= (cfg.lr_end / cfg.lr) ** min(1.0, self.updates / self.total_updates)
+        return lr
 
     def train_block(self, inputs: torch.Tensor, targets: torch.Tensor, state: list,
                     pred: torch.Tensor | None = None, bucket: torch.Tensor | None = None,

@@ -45,7 +45,7 @@ PRESETS: dict[str, LSTMConfig] = {
     # 0.524 at 5.3 / 5.4, under 8 kB/s; 120k: dickens (B=25) 1.697 at 15.7 / 15.0, xml (B=14)
     # 0.534 at 9.0 / 9.0 (benchmarks/max-dickens, max-xml, trials).
     # Under 8 streams (inputs under ~960k symbols) it runs in float32 (below).
-    "max": LSTMConfig(embed=64, hidden=512, layers=2, bptt=20, lr=3e-3, warmup=100,
+    "max": LSTMConfig(embed=64, hidden=512, layers=2, bptt=20, lr=4.5e-3, lr_end=7.5e-4, warmup=100,
                       max_streams=64, stream_len=120_000, match=True, text_vocab=4096,
                       dtype="bfloat16", train_dtype="bfloat16", context=3, float32_below=8),
 }
