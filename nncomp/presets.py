@@ -2,10 +2,10 @@
 so retuning a preset never breaks old archives.
 
 Measured on all of silesia/dickens with this machine (benchmarks/shared, dickens-default,
-max-dickens): fast 1.841 bits/byte at ~106 kB/s, default 1.743 at 58.9, max 1.697 at 15.7 (runs
-hours apart: this VM's speed varies by 10-50 %); each step up gives 5.3 % and then 2.6 %
+max-dickens): fast 1.841 bits/byte at ~106 kB/s, default 1.743 at 58.9, max 1.679 at 15.0 (runs
+hours apart: this VM's speed varies by 10-50 %); each step up gives 5.3 % and then 3.7 %
 smaller output. On all of Canterbury, whose files run few streams: fast 1.210, default 1.171 at
-6.3 kB/s, max 1.159 at 1.3 kB/s (benchmarks/shared, canterbury-default, canterbury-max).
+6.3 kB/s, max 1.155 at 1.5 kB/s (benchmarks/shared, canterbury-default, canterbury-max).
 """
 from __future__ import annotations
 
@@ -43,7 +43,14 @@ PRESETS: dict[str, LSTMConfig] = {
     # streams do pay, but a step costs about the same at B=8 and B=15, so speed follows B:
     # 200k symbols per stream gave dickens (B=15) 1.684 at 9.6 / 9.6 kB/s and silesia/xml (B=8)
     # 0.524 at 5.3 / 5.4, under 8 kB/s; 120k: dickens (B=25) 1.697 at 15.7 / 15.0, xml (B=14)
-    # 0.534 at 9.0 / 9.0 (benchmarks/max-dickens, max-xml, trials).
+    # 0.534 at 9.0 / 9.0 (benchmarks/trials), all with a constant lr 3e-3.
+    # A falling learning rate lasts where a larger constant one did not: all of dickens on an
+    # H200 (B=25, model bits/byte): constant 3e-3 1.684; 3e-3 -> 1e-3 1.678; 4.5e-3 -> 1.5e-3
+    # 1.673; 6e-3 -> 1e-3 1.672; 4.5e-3 -> 7.5e-4 1.671. With the last, on this CPU: dickens
+    # 1.697 -> 1.679 at 15.0 / 15.0 kB/s, xml 0.534 -> 0.525 at 8.5 / 9.0, all of Canterbury
+    # 1.159 -> 1.155 (kennedy.xls 4.7 %, four files 0.8-1.1 % smaller, plrabn12.txt even,
+    # lcet10.txt 0.5 % larger)
+    # (benchmarks/max-dickens, max-xml, canterbury-max, trials).
     # Under 8 streams (inputs under ~960k symbols) it runs in float32 (below).
     "max": LSTMConfig(embed=64, hidden=512, layers=2, bptt=20, lr=4.5e-3, lr_end=7.5e-4, warmup=100,
                       max_streams=64, stream_len=120_000, match=True, text_vocab=4096,

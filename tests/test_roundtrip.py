@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import nncomp
 from nncomp import api, coder, container, engine, presets
-from nncomp.model import LSTMConfig
+from nncomp.model import LSTMConfig, build
 from conftest import ROOT, shared_file
 
 DATA = ROOT / "tests" / "data"
@@ -168,14 +168,33 @@ def test_bfloat16_paths_round_trip():
         assert nncomp.decompress(blob) == data
 
 
+def test_learning_rate_falls_to_lr_end():
+    """After warm-up the rate falls geometrically from lr to lr_end at the run's last update;
+    both directions know that update's number from the symbol count, so such archives decode."""
+    cfg = dataclasses.replace(presets.get("test"), warmup=0, lr=1e-2, lr_end=1e-3)
+    model = build(cfg.resolve_streams(100))
+    model.set_run_length(100)
+    rates = []
+    for u in (0, 50, 100, 300):
+        model.updates = u
+        rates.append(model.lr_now())
+    assert rates == pytest.approx([1e-2, 10**-2.5, 1e-3, 1e-3])
+    data = shared_file("canterbury/cp.html").read_bytes()[:8000]
+    blob = api.compress_info(data, "test", config=cfg, fallback=False)[0]
+    assert nncomp.info(blob)[0].config["lr_end"] == 1e-3
+    assert blob != api.compress_info(data, "test", config=dataclasses.replace(cfg, lr_end=0.0),
+                                     fallback=False)[0]
+    assert nncomp.decompress(blob) == data
+
+
 def test_config_fields_added_later_may_be_absent():
-    """Archives written before a field existed (no text_vocab, train_head_dtype, context)
-    still read."""
-    cfg = presets.get("test")
-    later = ("text_vocab", "train_head_dtype", "context")
+    """Archives written before a field existed (no text_vocab, train_head_dtype, context,
+    lr_end) still read."""
+    cfg = dataclasses.replace(presets.get("test"), lr_end=1e-3)
+    later = ("text_vocab", "train_head_dtype", "context", "lr_end")
     old = {k: v for k, v in cfg.to_dict().items() if k not in later}
     assert LSTMConfig.from_dict(old) == dataclasses.replace(cfg, text_vocab=0, train_head_dtype="",
-                                                            context=0)
+                                                            context=0, lr_end=0.0)
     assert "train_head_dtype" not in dataclasses.replace(cfg, train_head_dtype="").to_dict()
     assert "context" not in dataclasses.replace(cfg, context=0).to_dict()
 

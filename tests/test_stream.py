@@ -1,6 +1,7 @@
 """Streaming in blocks, bounded memory, and resumable compression (issue: reliability)."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import resource
@@ -13,7 +14,7 @@ from unittest import mock
 import pytest
 
 import nncomp
-from nncomp import api, container
+from nncomp import api, container, presets
 from nncomp.checkpoint import Checkpoint, CheckpointError
 from conftest import Crash, crashing, shared_file
 
@@ -82,9 +83,12 @@ def test_resumed_compression_is_byte_identical(tmp_path, reference, after):
 
 
 @mock.patch.object(api, "MIN_TEXT_LENGTH", 4096)  # every block (the last is 7 kB) gets a dictionary
+# and a falling learning rate, which a resumed run must continue from where it was
+@mock.patch.dict(presets.PRESETS, test=dataclasses.replace(presets.PRESETS["test"], lr_end=2e-3))
 def test_resumed_compression_with_a_text_dictionary_is_byte_identical(tmp_path):
     reference = _compress(DATA, fallback=False)
-    assert all(f.dictionary is not None for f in container.iter_frames(reference))
+    frames = list(container.iter_frames(reference))
+    assert all(f.dictionary is not None and f.config.lr_end == 2e-3 for f in frames)
     path = str(tmp_path / "ck")
     with pytest.raises(Crash):
         _compress(DATA, fallback=False, checkpoint=crashing(Checkpoint(path, interval=0), 5))
