@@ -49,8 +49,7 @@ PRESETS: dict[str, LSTMConfig] = {
     # 1.673; 6e-3 -> 1e-3 1.672; 4.5e-3 -> 7.5e-4 1.671. With the last, on this CPU: dickens
     # 1.697 -> 1.679 at 15.0 / 15.0 kB/s, xml 0.534 -> 0.525 at 8.5 / 9.0, all of Canterbury
     # 1.159 -> 1.155 (kennedy.xls 4.7 %, four files 0.8-1.1 % smaller, plrabn12.txt even,
-    # lcet10.txt 0.5 % larger)
-    # (benchmarks/max-dickens, max-xml, canterbury-max, trials).
+    # lcet10.txt 0.5 % larger; benchmarks/max-dickens, max-xml, canterbury-max, trials).
     # Under 8 streams (inputs under ~960k symbols) it runs in float32 (below).
     "max": LSTMConfig(embed=64, hidden=512, layers=2, bptt=20, lr=4.5e-3, lr_end=7.5e-4, warmup=100,
                       max_streams=64, stream_len=120_000, match=True, text_vocab=4096,
