@@ -121,9 +121,8 @@ class LSTMConfig:
                 raise ValueError(f"config field {name}={v} outside [{lo}, {hi}]")
         if not 1 <= self.max_streams <= BOUNDS["streams"][1] or self.stream_len < 1:
             raise ValueError("stream selection fields out of range")
-        if not 0 < self.lr <= 1 or not 0 <= self.lr_end <= 1:
-            raise ValueError("optimizer fields out of range")
-        if not 0 <= self.beta1 < 1 or not 0 <= self.beta2 < 1:
+        if not (0 < self.lr <= 1 and 0 <= self.lr_end <= 1 and 0 <= self.beta1 < 1
+                and 0 <= self.beta2 < 1):
             raise ValueError("optimizer fields out of range")
         if not 0 < self.eps < 1 or not 0 <= self.grad_clip <= 1e6:
             raise ValueError("optimizer fields out of range")
