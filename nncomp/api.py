@@ -68,10 +68,14 @@ def compress_info(data: bytes, preset: str = presets.DEFAULT_PRESET, *,
         return blob, CompressInfo(len(data), len(blob), "stored", math.nan, 0.0, None)
     symbols, section = data, b""
     if (merges := dictionary_size(cfg, data)) > 0:
-        dictionary, symbols = tokenizer.build(data, merges)
-        cfg = dataclasses.replace(cfg, vocab=dictionary.vocab)
+        dictionary, symbols = tokenizer.build(data, merges, cfg.text_case)
+        cfg = dataclasses.replace(cfg, vocab=dictionary.vocab, text_case=bool(dictionary.case))
         section = dictionary.to_section(len(symbols))
+    else:
+        cfg = dataclasses.replace(cfg, text_case=False)  # the header says what was done
     cfg = cfg.resolve_streams(len(symbols))
+    if not determinism.native_bf16(device):
+        cfg = cfg.in_float32()  # bf16 would not run here, or would run slower than float32
     payload, stats = engine.encode(symbols, cfg, threads, _per_byte(progress, len(data)),
                                    on_segment, resume, device=device)
     payload = section + payload
@@ -243,6 +247,7 @@ def decode_frame(frame: container.Frame, ignore_fingerprint: bool = False,
         determinism.check(frame.fingerprint, device)
     elif device == "cuda" and not determinism.cuda_available():
         device = "cpu"  # the checksum will say whether the CPU happened to compute the same floats
+    determinism.check_dtypes(frame.config.dtypes(), device)
     symbols, _ = engine.decode(frame.data, frame.symbols, frame.config,
                                frame.fingerprint["threads"], _per_byte(progress, frame.length),
                                device=device)

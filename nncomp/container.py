@@ -304,10 +304,13 @@ def _parse_frame(r: _Reader, first: bool, max_length: int) -> Frame | None:
     if crc32(payload) != pcrc:
         raise CorruptDataError("payload checksum mismatch")
     dictionary, symbols = None, length
+    if cfg.text_case and cfg.vocab == 256:
+        raise CorruptDataError("frame header: case folding without a text dictionary")
     if cfg.vocab > 256:
-        dictionary, symbols, start = Dictionary.from_section(payload, cfg.vocab)
+        dictionary, symbols, start = Dictionary.from_section(payload, cfg.vocab, cfg.text_case)
         payload = payload[start:]
-        if not symbols <= length <= symbols * MAX_SYMBOL_LEN:
+        grow = 2 if cfg.text_case else 1  # folding case at most doubles the bytes coded
+        if not (symbols <= grow * length and length <= symbols * MAX_SYMBOL_LEN):
             raise CorruptDataError("frame header: symbol count does not fit the length")
     if cfg.streams > max(1, symbols):
         raise CorruptDataError("frame header: stream count does not fit the length")

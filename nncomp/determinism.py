@@ -80,6 +80,26 @@ def gpu_identity(device: str) -> str:
             f"cudnn {torch.backends.cudnn.version()}")
 
 
+def native_bf16(device: str) -> bool:
+    """Whether device computes bfloat16 in hardware. A CPU without AVX512-BF16 or AMX has no
+    oneDNN bf16 LSTM at all (nn.LSTM under bf16 autocast raises), and its other bf16 kernels
+    convert to float32 and back around every product: slower than float32, never faster."""
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_capability(torch.device(device)) >= (8, 0)
+    isa = _cpu_info()[1].split(",")
+    return "avx512_bf16" in isa or "amx_bf16" in isa
+
+
+def check_dtypes(dtypes: tuple[str, ...], device: str) -> None:
+    """Refuse to decode bf16 arithmetic on a device that cannot run it (--ignore-fingerprint
+    included: the kernels do not exist there, so trying can only crash)."""
+    if "bfloat16" in dtypes and not native_bf16(device):
+        raise EnvironmentMismatchError(
+            f"the archive was coded in bfloat16, which this {device.split(':')[0].upper()} has "
+            "no instructions for (a CPU needs AVX512-BF16 or AMX, a GPU compute capability 8.0): "
+            "decompress it on a machine that has them")
+
+
 def fingerprint(device: str, dtype: str, threads: int) -> dict:
     cpu, isa = _cpu_info()
     gpu = gpu_identity(device) if device.startswith("cuda") else ""

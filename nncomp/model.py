@@ -44,7 +44,7 @@ BOUNDS = {
 
 # Fields added after archives were written without them: absent means this value.
 OPTIONAL = {"text_vocab": 0, "train_head_dtype": "", "context": 0, "arch": "lstm", "heads": 0,
-            "memory": 0, "float32_below": 0, "lr_end": 0.0}
+            "memory": 0, "float32_below": 0, "lr_end": 0.0, "text_case": False}
 ARCHS = ("lstm", "transformer")
 
 
@@ -54,6 +54,7 @@ class LSTMConfig:
     "transformer" (nncomp/transformer.py: width `hidden` = `embed`, `heads`, `memory`)."""
     vocab: int = 256  # symbols: 256 bytes, plus the text dictionary's (set per input)
     text_vocab: int = 0  # largest vocabulary of a text dictionary (nncomp/tokenizer.py); 0 = bytes only
+    text_case: bool = False  # fold case before learning the dictionary (tokenizer.fold_case)
     embed: int = 64  # embedding width E
     hidden: int = 256  # LSTM width H
     layers: int = 2  # stacked LSTM layers L
@@ -133,7 +134,7 @@ class LSTMConfig:
                 raise ValueError("a Transformer needs heads >= 1 of an even width hidden / heads")
             if self.embed != self.hidden or not self.memory:
                 raise ValueError("a Transformer needs embed == hidden and memory >= 1")
-        for dt in (self.dtype, self.train_dtype, self.train_head_dtype or self.train_dtype):
+        for dt in self.dtypes():
             if dt not in DTYPES:
                 raise ValueError(f"dtype {dt!r} not one of {sorted(DTYPES)}")
         # The parameter count bounds memory: refuse models far beyond any preset.
@@ -162,9 +163,17 @@ class LSTMConfig:
         if b < self.float32_below:
             # A small batch is bound by per-op cost and memory traffic, not by arithmetic, and
             # there bf16's casts cost more than its products save (presets.py has the numbers).
-            cfg = dataclasses.replace(cfg, dtype="float32", train_dtype="float32",
-                                      train_head_dtype="")
+            cfg = cfg.in_float32()
         return cfg
+
+    def dtypes(self) -> tuple[str, ...]:
+        """Every dtype the config computes in."""
+        return (self.dtype, self.train_dtype, self.train_head_dtype or self.train_dtype)
+
+    def in_float32(self) -> "LSTMConfig":
+        """The same model with every path in float32."""
+        return dataclasses.replace(self, dtype="float32", train_dtype="float32",
+                                   train_head_dtype="")
 
 
 _CELL_WEIGHTS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")

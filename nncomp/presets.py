@@ -1,6 +1,12 @@
 """Named model configurations. A preset only picks a config: the file stores the config itself,
 so retuning a preset never breaks old archives.
 
+The figures below were measured on an Intel Xeon (AVX-512, AMX) before the presets folded case
+(text_case): folding took 0.3-1.7 % off the model's bits on 2 MB prefixes (fast, float32, on
+an AMD EPYC without bf16: dickens 1.998 -> 1.970, xml 0.697 -> 0.692, lcet10.txt 1.940 ->
+1.907, plrabn12.txt 2.291 -> 2.281; benchmarks/trials/case-fold). On a CPU without bf16
+instructions every preset runs in float32 (api.compress_info).
+
 Measured on all of silesia/dickens with this machine (benchmarks/shared, dickens-default,
 max-dickens): fast 1.841 bits/byte at ~106 kB/s, default 1.743 at 58.9, max 1.679 at 15.0 (runs
 hours apart: this VM's speed varies by 10-50 %); each step up gives 5.3 % and then 3.7 %
@@ -27,7 +33,7 @@ PRESETS: dict[str, LSTMConfig] = {
     # B=64 with orders 1-3 1.838 at 94.6 kB/s, one measuring session).
     "fast": LSTMConfig(embed=32, hidden=128, layers=1, bptt=20, lr=5e-3, warmup=50,
                        max_streams=64, stream_len=50_000, match=True, text_vocab=1536,
-                       train_head_dtype="bfloat16", context=3),
+                       train_head_dtype="bfloat16", context=3, text_case=True),
     # bf16 is ~35 % faster than fp32 at this width for a 0.05 % larger output.
     # All of dickens with orders 1-3: B=34 1.721 bits/byte at 32.5 kB/s, B=64 1.739 at 45.6.
     # 48k symbols per stream: silesia/xml (1.90 M symbols) gets B=39, 0.554 bits/byte at 37.0 /
@@ -36,7 +42,7 @@ PRESETS: dict[str, LSTMConfig] = {
     "default": LSTMConfig(embed=64, hidden=256, layers=2, bptt=20, lr=5e-3, warmup=50,
                           max_streams=64, stream_len=48_000, match=True, text_vocab=2048,
                           dtype="bfloat16", train_dtype="bfloat16", context=3,
-                          float32_below=16),
+                          float32_below=16, text_case=True),
     # Prefixes mislead here: on the first 2 MB of dickens (B=16) T=10 and lr 4.5e-3 each took
     # ~0.6-0.9 % off, but all of dickens with T=10, lr 4e-3 gave 1.706 bits/byte at 12.7 kB/s
     # against 1.701 at 15.1 (B=31); hidden 704 or a third layer gained nothing there. Fewer
@@ -53,7 +59,8 @@ PRESETS: dict[str, LSTMConfig] = {
     # Under 8 streams (inputs under ~960k symbols) it runs in float32 (below).
     "max": LSTMConfig(embed=64, hidden=512, layers=2, bptt=20, lr=4.5e-3, lr_end=7.5e-4, warmup=100,
                       max_streams=64, stream_len=120_000, match=True, text_vocab=4096,
-                      dtype="bfloat16", train_dtype="bfloat16", context=3, float32_below=8),
+                      dtype="bfloat16", train_dtype="bfloat16", context=3, float32_below=8,
+                      text_case=True),
 }
 # Small inputs run few streams, and a step of few streams is bound by per-op cost and memory
 # traffic, where bf16's casts cost more than its products save. Symbols/s, float32 against

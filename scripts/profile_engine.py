@@ -103,9 +103,11 @@ def main() -> None:
     symbols: bytes | object = data
     t0 = time.perf_counter()
     if merges := api.dictionary_size(cfg, data):
-        dictionary, symbols = tokenizer.build(data, merges)
-        cfg = dataclasses.replace(cfg, vocab=dictionary.vocab)
+        dictionary, symbols = tokenizer.build(data, merges, cfg.text_case)
+        cfg = dataclasses.replace(cfg, vocab=dictionary.vocab, text_case=bool(dictionary.case))
     cfg = cfg.resolve_streams(len(symbols))
+    if not determinism.native_bf16(a.device):
+        cfg = cfg.in_float32()  # as api.compress does
     timings: dict[str, float] = {"dictionary": time.perf_counter() - t0}
     t0 = time.perf_counter()
     _, stats = engine.encode(symbols, cfg, a.threads, _progress(len(data)), timings=timings,

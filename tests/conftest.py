@@ -13,6 +13,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("NNCOMP_SHARED_CORPORA", ROOT.parent / "shared" / "corpora"))
 
 
+def _native_bf16() -> bool:
+    from nncomp import determinism
+    return determinism.native_bf16("cpu")
+
+
+# bf16 archives are only written where the CPU has the instructions (determinism.native_bf16).
+needs_bf16 = pytest.mark.skipif(not _native_bf16(),
+                                reason="this CPU has no bfloat16 instructions (AVX512-BF16 or AMX)")
+
+
 TEXT = b"It was the best of times, it was the worst of times, it was the age of wisdom. " * 60
 
 

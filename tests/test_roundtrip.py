@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nncomp
-from nncomp import api, coder, container, engine, presets
+from nncomp import api, coder, container, determinism, engine, presets
 from nncomp.model import LSTMConfig, build
-from conftest import ROOT, shared_file
+from conftest import ROOT, needs_bf16, shared_file
 
 DATA = ROOT / "tests" / "data"
 
@@ -88,7 +88,7 @@ def test_a_few_hundred_kb_of_real_text():
 def test_every_preset_round_trips(preset, dictionary):
     """Tiny inputs: the real presets' shapes, dtypes and dictionaries, not their ratios. A tiny
     input runs one stream, in float32 where a preset says so; the dictionary runs keep the
-    preset's own dtypes."""
+    preset's own dtypes (where the CPU has bf16 instructions: float32 everywhere else)."""
     data = shared_file("canterbury/xargs.1").read_bytes()[:1500]
     cfg = presets.get(preset)
     if dictionary:
@@ -96,7 +96,8 @@ def test_every_preset_round_trips(preset, dictionary):
     with mock.patch.object(api, "MIN_TEXT_LENGTH", 0 if dictionary else api.MIN_TEXT_LENGTH):
         blob, info = api.compress_info(data, preset, config=cfg, fallback=False)
     assert info.kind == "model" and (info.config.vocab > 256) == dictionary
-    assert info.config.dtype == (cfg.dtype if dictionary or not cfg.float32_below else "float32")
+    keeps = (dictionary or not cfg.float32_below) and determinism.native_bf16("cpu")
+    assert info.config.dtype == (cfg.dtype if keeps else "float32")
     assert nncomp.decompress(blob) == data
 
 
@@ -154,6 +155,7 @@ def test_coded_size_matches_the_model_cross_entropy():
     assert 8 * len(payload) >= stats.bits  # the coder cannot beat the model
 
 
+@needs_bf16
 def test_bfloat16_paths_round_trip():
     """bf16 prediction and bf16-autocast training are deterministic too (configurable per file)."""
     data = shared_file("canterbury/xargs.1").read_bytes()
@@ -166,6 +168,22 @@ def test_bfloat16_paths_round_trip():
         blob = api.compress_info(data, "test", config=cfg, fallback=False)[0]
         assert nncomp.info(blob)[0].config["train_head_dtype"] == head
         assert nncomp.decompress(blob) == data
+
+
+def test_bfloat16_becomes_float32_where_the_cpu_has_no_bf16_instructions():
+    """Without AVX512-BF16 or AMX the oneDNN bf16 LSTM does not exist: a bf16 preset must still
+    compress there (in float32, as its header says), and a bf16 archive is refused by name."""
+    data = shared_file("canterbury/xargs.1").read_bytes()
+    cfg = dataclasses.replace(presets.get("test"), dtype="bfloat16", train_dtype="bfloat16",
+                              train_head_dtype="bfloat16")
+    with mock.patch.object(determinism, "native_bf16", return_value=False):
+        blob = api.compress_info(data, "test", config=cfg, fallback=False)[0]
+        frame = container.read_frame(blob, 0)[0]
+        assert frame.config.dtypes() == ("float32",) * 3
+        assert nncomp.decompress(blob) == data
+        as_bf16 = dataclasses.replace(frame, config=dataclasses.replace(frame.config, dtype="bfloat16"))
+        with pytest.raises(nncomp.EnvironmentMismatchError, match="bfloat16"):
+            api.decode_frame(as_bf16, ignore_fingerprint=True)
 
 
 def test_learning_rate_falls_to_lr_end():
@@ -189,21 +207,27 @@ def test_learning_rate_falls_to_lr_end():
 
 def test_config_fields_added_later_may_be_absent():
     """Archives written before a field existed (no text_vocab, train_head_dtype, context,
-    lr_end) still read."""
-    cfg = dataclasses.replace(presets.get("test"), lr_end=1e-3)
-    later = ("text_vocab", "train_head_dtype", "context", "lr_end")
+    lr_end, text_case) still read."""
+    cfg = dataclasses.replace(presets.get("test"), lr_end=1e-3, text_case=True)
+    later = ("text_vocab", "train_head_dtype", "context", "lr_end", "text_case")
     old = {k: v for k, v in cfg.to_dict().items() if k not in later}
     assert LSTMConfig.from_dict(old) == dataclasses.replace(cfg, text_vocab=0, train_head_dtype="",
-                                                            context=0, lr_end=0.0)
+                                                            context=0, lr_end=0.0, text_case=False)
     assert "train_head_dtype" not in dataclasses.replace(cfg, train_head_dtype="").to_dict()
     assert "context" not in dataclasses.replace(cfg, context=0).to_dict()
 
 
 def test_an_archive_of_an_earlier_version_still_decodes():
     """Written by nncomp 0.1.0 (commit 4a39a56, test preset, before context statistics) on
-    this project's machine: its config has no `context`, and the engine runs without them."""
+    this project's machine (an Intel Xeon with AVX-512): its config has no `context`, and the
+    engine runs without them. Another instruction set computes other floats: skipped there."""
     blob = (DATA / "alice-20000-test-0.1.0.nnc").read_bytes()
-    assert nncomp.info(blob)[0].config.get("context", 0) == 0
+    frame = nncomp.info(blob)[0]
+    assert frame.config.get("context", 0) == 0
+    try:
+        determinism.check(frame.fingerprint, "cpu")
+    except nncomp.EnvironmentMismatchError as e:
+        pytest.skip(f"written on another kind of CPU: {e}")
     assert nncomp.decompress(blob) == (ROOT / "corpora" / "alice29.txt").read_bytes()[:20000]
 
 

@@ -39,6 +39,34 @@ def test_any_input_round_trips(data, merges):
     assert n == len(sym) and (d2.merges == d.merges).all() and end == len(d.to_section(len(sym)))
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([b"a", b"A", b"b", b"B", b" ", b"  ", b"\n", b"Ab", b"AB", b"ab",
+                                 b"McD", b"\x00", b"\x01", b"\x02", b"\xc3\x89", b"."]),
+                max_size=200).map(b"".join))
+def test_folding_case_is_undone_exactly(data):
+    folded, escapes = tokenizer.fold_case(data)
+    assert tokenizer.unfold_case(folded, escapes) == data if escapes else folded == data
+    assert len(data) <= len(folded) <= 2 * len(data) and not set(escapes) & set(data)
+
+
+def test_folding_case_shares_a_words_symbol_between_spellings():
+    text = b"The cat saw the dog. THE END. McDonald met Pickwick; the end came. " * 40
+    folded, (cap, upper) = tokenizer.fold_case(text)
+    assert folded.count(bytes([cap]) + b"the cat") == 1 and folded.count(bytes([cap])) == 80
+    assert folded.count(bytes([upper]) + b" end") == 40 and b" McDonald" in folded  # mixed: kept
+    d, sym = tokenizer.build(text, 100, case=True)
+    assert d.case == bytes([cap, upper]) and d.decode(sym, len(text)) == text
+    section = d.to_section(len(sym))
+    d2, n, end = tokenizer.Dictionary.from_section(section + b"rest", d.vocab, case=True)
+    assert d2.case == d.case and end == len(section)
+    with pytest.raises(CorruptDataError, match="case escapes"):
+        tokenizer.Dictionary.from_section(section[:-1], d.vocab, case=True)
+    with pytest.raises(CorruptDataError, match="length"):
+        d.decode(sym, len(text) - 1)
+    every_byte = bytes(range(256)) + text
+    assert tokenizer.fold_case(every_byte) == (every_byte, b"")  # no byte to spare: case kept
+
+
 def test_the_dictionary_is_deterministic():
     a, sa = tokenizer.build(TEXT, 100)
     b, sb = tokenizer.build(TEXT, 100)
@@ -88,6 +116,27 @@ def test_the_codec_uses_a_dictionary_for_text_only():
         presets.get("test").text_vocab - 256, len(text) // api.BYTES_PER_MERGE)
     no_dict = dataclasses.replace(presets.get("test"), text_vocab=0)
     assert api.compress_info(text, config=no_dict, fallback=False)[1].config.vocab == 256
+
+
+@mock.patch.object(api, "MIN_TEXT_LENGTH", 1 << 15)
+def test_the_codec_folds_case_when_the_config_asks():
+    text = shared_file("canterbury/alice29.txt").read_bytes()[:60000]
+    cfg = dataclasses.replace(presets.get("test"), text_case=True)
+    blob, info = api.compress_info(text, config=cfg, fallback=False)
+    frame = container.read_frame(blob, 0)[0]
+    assert info.config.text_case and nncomp.info(blob)[0].config["text_case"]
+    assert len(frame.dictionary.case) == 2 and nncomp.decompress(blob) == text
+    assert blob != api.compress_info(text, config=dataclasses.replace(cfg, text_case=False),
+                                     fallback=False)[0]
+    # No dictionary (too short), no folding: the header says so.
+    short = api.compress_info(text[:1000], config=cfg, fallback=False)[1]
+    assert short.config.vocab == 256 and not short.config.text_case
+    # A header that claims folding without a dictionary is refused.
+    bad = container.write_model(len(text), frame.crc32, "test",
+                                dataclasses.replace(frame.config, vocab=256), frame.fingerprint,
+                                frame.data)
+    with pytest.raises(CorruptDataError, match="case folding"):
+        nncomp.decompress(bad)
 
 
 def test_length_that_the_symbols_cannot_hold_is_refused():
