@@ -66,16 +66,7 @@ def compress_info(data: bytes, preset: str = presets.DEFAULT_PRESET, *,
     if not data or (resume is None and looks_incompressible(data)):
         blob = container.write_stored(data)
         return blob, CompressInfo(len(data), len(blob), "stored", math.nan, 0.0, None)
-    symbols, section = data, b""
-    if (merges := dictionary_size(cfg, data)) > 0:
-        dictionary, symbols = tokenizer.build(data, merges, cfg.text_case)
-        cfg = dataclasses.replace(cfg, vocab=dictionary.vocab, text_case=bool(dictionary.case))
-        section = dictionary.to_section(len(symbols))
-    else:
-        cfg = dataclasses.replace(cfg, text_case=False)  # the header says what was done
-    cfg = cfg.resolve_streams(len(symbols))
-    if not determinism.native_bf16(device):
-        cfg = cfg.in_float32()  # bf16 would not run here, or would run slower than float32
+    cfg, symbols, section = prepare(data, cfg, device)
     payload, stats = engine.encode(symbols, cfg, threads, _per_byte(progress, len(data)),
                                    on_segment, resume, device=device)
     payload = section + payload
@@ -87,6 +78,22 @@ def compress_info(data: bytes, preset: str = presets.DEFAULT_PRESET, *,
     if verify and decompress(blob) != data:
         raise CorruptDataError("verification failed: the archive does not decode to the input")
     return blob, CompressInfo(len(data), len(blob), kind, stats.bits, stats.seconds, cfg)
+
+
+def prepare(data: bytes, cfg: LSTMConfig, device: str) -> tuple[LSTMConfig, bytes | np.ndarray, bytes]:
+    """What the engine codes for data on device: the config that runs (as a header stores it),
+    the symbols (data itself, or a text dictionary's) and the dictionary section (or b"")."""
+    symbols, section = data, b""
+    if (merges := dictionary_size(cfg, data)) > 0:
+        dictionary, symbols = tokenizer.build(data, merges, cfg.text_case)
+        cfg = dataclasses.replace(cfg, vocab=dictionary.vocab, text_case=bool(dictionary.case))
+        section = dictionary.to_section(len(symbols))
+    else:
+        cfg = dataclasses.replace(cfg, text_case=False)  # the header says what was done
+    cfg = cfg.resolve_streams(len(symbols))
+    if not determinism.native_bf16(device):
+        cfg = cfg.in_float32()  # bf16 would not run here, or would run slower than float32
+    return cfg, symbols, section
 
 
 # Below this a dictionary costs more than it saves. Preset fast, model bits + dictionary:

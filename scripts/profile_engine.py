@@ -23,7 +23,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nncomp import api, determinism, engine, presets, tokenizer  # noqa: E402
+from nncomp import api, determinism, engine, presets  # noqa: E402
 
 
 def gemm_peak(threads: int, dtype: torch.dtype, device: str = "cpu", reps: int = 10) -> float:
@@ -100,14 +100,8 @@ def main() -> None:
                    a.assignments)
     if a.text_vocab is not None:
         cfg = dataclasses.replace(cfg, text_vocab=a.text_vocab)
-    symbols: bytes | object = data
     t0 = time.perf_counter()
-    if merges := api.dictionary_size(cfg, data):
-        dictionary, symbols = tokenizer.build(data, merges, cfg.text_case)
-        cfg = dataclasses.replace(cfg, vocab=dictionary.vocab, text_case=bool(dictionary.case))
-    cfg = cfg.resolve_streams(len(symbols))
-    if not determinism.native_bf16(a.device):
-        cfg = cfg.in_float32()  # as api.compress does
+    cfg, symbols, _ = api.prepare(data, cfg, a.device)
     timings: dict[str, float] = {"dictionary": time.perf_counter() - t0}
     t0 = time.perf_counter()
     _, stats = engine.encode(symbols, cfg, a.threads, _progress(len(data)), timings=timings,
