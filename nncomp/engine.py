@@ -2,8 +2,8 @@
 
 The input of n symbols (bytes, or a text dictionary's symbols) is cut into B contiguous
 segments (the first n % B one symbol longer) that are coded in lockstep: at step t the model
-predicts symbol t of every active segment from symbol t-1, the coder encodes (or decodes)
-them, and every T steps the model trains on the block it has just coded. The decoder runs
+predicts symbol t of every active segment from symbol t-1 (with `sse`, nncomp/sse.py then
+re-estimates each row's top symbol), the coder encodes (or decodes) them, and every T steps the model trains on the block it has just coded. The decoder runs
 exactly this loop with the coder in decode mode, so both sides see the same weights, states
 and probabilities.
 """
@@ -25,6 +25,7 @@ from .determinism import torch_settings
 from .errors import CorruptDataError
 from .match import MatchModel
 from .model import GraphedStep, LSTMConfig, LSTMPredictor, Predictor, build
+from .sse import SecondaryEstimate
 
 # progress(done_bytes, total_bytes, bits_so_far)
 Progress = Callable[[int, int, float], None]
@@ -113,9 +114,10 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
         mm = MatchModel(tok, n, cfg.vocab) if cfg.match else None
         # The context features of a training block's rows and of the next row are kept.
         cm = ContextModel(tok, n, cfg.vocab, cfg.context, T + 2) if cfg.context else None
+        sse = SecondaryEstimate(B) if cfg.sse else None
         if resume is not None:
             ctr.update(resume["counters"])
-            state = _restore(resume, model, mm, cm, dev)
+            state = _restore(resume, model, mm, cm, sse, dev)
         graphed = None
         if dev.type == "cuda" and cuda_graphs() and isinstance(model, LSTMPredictor):
             graphed = GraphedStep(model, state)
@@ -143,6 +145,9 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
             else:
                 prev = tok_t[t].long().to(dev)  # [B]
                 probs = model.step(prev, state, *features(t + 1))[:k].cpu().numpy()  # [k, V]
+            if sse is not None:
+                match_row = (mm.pred[t + 1, :k], mm.bucket[t + 1, :k]) if mm is not None else ()
+                sse.adjust(probs, *match_row)
             clock("predict")
             sym = coder.code(tok[t + 1, :k], probs)
             tok[t + 1, :k] = sym
@@ -151,6 +156,8 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
                 mm.update(t + 1, k)
             if cm is not None:
                 cm.update(t + 1, k)
+            if sse is not None:
+                sse.update(sym)
             clock("match")
             cost = -np.log2(np.maximum(probs[np.arange(k), sym].astype(np.float64), 2.0**-126))
             ctr["bits"] += float(cost.sum())
@@ -172,7 +179,7 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
                     coder.next_segment()
                     ctr["seg_start"], ctr["t"] = ctr["coded"], t + 1
                     if on_segment is not None:
-                        on_segment(lambda: _snapshot(ctr, model, state, mm, cm, coder))
+                        on_segment(lambda: _snapshot(ctr, model, state, mm, cm, sse, coder))
             if progress is not None and (t + 1 == L or time.perf_counter() - last_report > 0.25):
                 last_report = time.perf_counter()
                 progress(int(np.minimum(lens, t + 1).sum()), n, ctr["bits"])
@@ -197,19 +204,19 @@ class _Clock:
             self.last = now
 
 
-def _arrays(m: MatchModel | ContextModel | None) -> dict:
+def _arrays(m: MatchModel | ContextModel | SecondaryEstimate | None) -> dict:
     """A row-fed model's state arrays, copied; {} where the config has no such model."""
     return {k: torch.from_numpy(getattr(m, k).copy()) for k in m.STATE} if m is not None else {}
 
 
-def _load_arrays(m: MatchModel | ContextModel | None, saved: dict) -> None:
+def _load_arrays(m: MatchModel | ContextModel | SecondaryEstimate | None, saved: dict) -> None:
     if m is not None:
         for k in m.STATE:
             getattr(m, k)[...] = saved[k].numpy()
 
 
 def _snapshot(counters: dict, model: Predictor, state: list, mm: Optional[MatchModel],
-              cm: Optional[ContextModel], coder: Encoder) -> dict:
+              cm: Optional[ContextModel], sse: Optional[SecondaryEstimate], coder: Encoder) -> dict:
     """Everything the loop needs to continue after step counters['t'] - 1 (tensors copied)."""
     return {
         "counters": dict(counters),
@@ -220,6 +227,7 @@ def _snapshot(counters: dict, model: Predictor, state: list, mm: Optional[MatchM
         "state": [torch.stack([h, c]).cpu().clone() for h, c in state],
         "match": _arrays(mm),
         "context": _arrays(cm),
+        "sse": _arrays(sse),
         "sealed": coder.sealed(),
     }
 
@@ -236,13 +244,15 @@ def _to_cpu(obj):
 
 
 def _restore(snap: dict, model: Predictor, mm: Optional[MatchModel],
-             cm: Optional[ContextModel], dev: torch.device) -> list:
+             cm: Optional[ContextModel], sse: Optional[SecondaryEstimate],
+             dev: torch.device) -> list:
     model.load_state_dict(snap["model"])
     model.opt.load_state_dict(snap["optimizer"])  # moves the optimizer's state to the model's device
     model.updates = snap["updates"]
     model._refresh_step_weights()
     _load_arrays(mm, snap["match"])
     _load_arrays(cm, snap["context"])
+    _load_arrays(sse, snap.get("sse", {}))
     return [(s[0].to(dev).clone(), s[1].to(dev).clone()) for s in snap["state"]]
 
 

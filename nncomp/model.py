@@ -44,7 +44,8 @@ BOUNDS = {
 
 # Fields added after archives were written without them: absent means this value.
 OPTIONAL = {"text_vocab": 0, "train_head_dtype": "", "context": 0, "arch": "lstm", "heads": 0,
-            "memory": 0, "float32_below": 0, "lr_end": 0.0, "text_case": False}
+            "memory": 0, "float32_below": 0, "lr_end": 0.0, "text_case": False,
+            "sse": False}
 ARCHS = ("lstm", "transformer")
 
 
@@ -73,6 +74,7 @@ class LSTMConfig:
     seed: int = 0
     match: bool = False  # feed the match model's prediction to the network (nncomp/match.py)
     context: int = 0  # mix in context statistics of orders 1..context (nncomp/context.py); 0 = none
+    sse: bool = False  # re-estimate the top symbol's probability (nncomp/sse.py)
     dtype: str = "float32"  # dtype of the stepwise prediction path
     train_dtype: str = "float32"  # autocast dtype of the training forward/backward
     train_head_dtype: str = ""  # autocast dtype of the head in training; "" = train_dtype

@@ -6,6 +6,10 @@ The figures below were measured on an Intel Xeon (AVX-512, AMX) before the prese
 an AMD EPYC without bf16: dickens 1.998 -> 1.970, xml 0.697 -> 0.692, lcet10.txt 1.940 ->
 1.907, plrabn12.txt 2.291 -> 2.281; benchmarks/trials/case-fold). On a CPU without bf16
 instructions every preset runs in float32 (api.compress_info).
+Secondary estimation of the top symbol (sse, nncomp/sse.py) came after case folding, measured
+the same way (model bits/byte, fast unless said): dickens 1.970 -> 1.963, default 1.900 ->
+1.893; xml 0.692 -> 0.689; lcet10.txt 1.907 -> 1.897; kennedy.xls 0.272 -> 0.261
+(benchmarks/trials/sse).
 
 Measured on all of silesia/dickens with this machine (benchmarks/shared, dickens-default,
 max-dickens): fast 1.841 bits/byte at ~106 kB/s, default 1.743 at 58.9, max 1.679 at 15.0 (runs
@@ -24,7 +28,7 @@ PRESETS: dict[str, LSTMConfig] = {
     # Many coder segments, so that tests exercise segment switching and checkpoints.
     "test": LSTMConfig(embed=8, hidden=16, layers=1, bptt=8, lr=1e-2, warmup=10, max_streams=4,
                        stream_len=4096, match=True, coder_segment=1024, text_vocab=512,
-                       context=2),
+                       context=2, sse=True),
     # The head's products are most of a training block at this width: in bf16 they take 40 %
     # of the fp32 time (all of dickens: training 57.7 -> 47.9 s, 1.925 -> 1.927 bits/byte);
     # the LSTM itself stays fp32, where bf16 does not pay at H=128.
@@ -33,7 +37,7 @@ PRESETS: dict[str, LSTMConfig] = {
     # B=64 with orders 1-3 1.838 at 94.6 kB/s, one measuring session).
     "fast": LSTMConfig(embed=32, hidden=128, layers=1, bptt=20, lr=5e-3, warmup=50,
                        max_streams=64, stream_len=50_000, match=True, text_vocab=1536,
-                       train_head_dtype="bfloat16", context=3, text_case=True),
+                       train_head_dtype="bfloat16", context=3, text_case=True, sse=True),
     # bf16 is ~35 % faster than fp32 at this width for a 0.05 % larger output.
     # All of dickens with orders 1-3: B=34 1.721 bits/byte at 32.5 kB/s, B=64 1.739 at 45.6.
     # 48k symbols per stream: silesia/xml (1.90 M symbols) gets B=39, 0.554 bits/byte at 37.0 /
@@ -42,7 +46,7 @@ PRESETS: dict[str, LSTMConfig] = {
     "default": LSTMConfig(embed=64, hidden=256, layers=2, bptt=20, lr=5e-3, warmup=50,
                           max_streams=64, stream_len=48_000, match=True, text_vocab=2048,
                           dtype="bfloat16", train_dtype="bfloat16", context=3,
-                          float32_below=16, text_case=True),
+                          float32_below=16, text_case=True, sse=True),
     # Prefixes mislead here: on the first 2 MB of dickens (B=16) T=10 and lr 4.5e-3 each took
     # ~0.6-0.9 % off, but all of dickens with T=10, lr 4e-3 gave 1.706 bits/byte at 12.7 kB/s
     # against 1.701 at 15.1 (B=31); hidden 704 or a third layer gained nothing there. Fewer
@@ -60,7 +64,7 @@ PRESETS: dict[str, LSTMConfig] = {
     "max": LSTMConfig(embed=64, hidden=512, layers=2, bptt=20, lr=4.5e-3, lr_end=7.5e-4, warmup=100,
                       max_streams=64, stream_len=120_000, match=True, text_vocab=4096,
                       dtype="bfloat16", train_dtype="bfloat16", context=3, float32_below=8,
-                      text_case=True),
+                      text_case=True, sse=True),
 }
 # Small inputs run few streams, and a step of few streams is bound by per-op cost and memory
 # traffic, where bf16's casts cost more than its products save. Symbols/s, float32 against

@@ -207,12 +207,13 @@ def test_learning_rate_falls_to_lr_end():
 
 def test_config_fields_added_later_may_be_absent():
     """Archives written before a field existed (no text_vocab, train_head_dtype, context,
-    lr_end, text_case) still read."""
-    cfg = dataclasses.replace(presets.get("test"), lr_end=1e-3, text_case=True)
-    later = ("text_vocab", "train_head_dtype", "context", "lr_end", "text_case")
+    lr_end, text_case, sse) still read."""
+    cfg = dataclasses.replace(presets.get("test"), lr_end=1e-3, text_case=True, sse=True)
+    later = ("text_vocab", "train_head_dtype", "context", "lr_end", "text_case", "sse")
     old = {k: v for k, v in cfg.to_dict().items() if k not in later}
     assert LSTMConfig.from_dict(old) == dataclasses.replace(cfg, text_vocab=0, train_head_dtype="",
-                                                            context=0, lr_end=0.0, text_case=False)
+                                                            context=0, lr_end=0.0, text_case=False,
+                                                            sse=False)
     assert "train_head_dtype" not in dataclasses.replace(cfg, train_head_dtype="").to_dict()
     assert "context" not in dataclasses.replace(cfg, context=0).to_dict()
 
