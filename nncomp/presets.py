@@ -2,16 +2,16 @@
 so retuning a preset never breaks old archives.
 
 The figures below were measured on an Intel Xeon (AVX-512, AMX) before the presets folded case
-(text_case): folding took 0.3-1.7 % off the model's bits on 2 MB prefixes (fast, float32, on
-an AMD EPYC without bf16: dickens 1.998 -> 1.970, xml 0.697 -> 0.692, lcet10.txt 1.940 ->
-1.907, plrabn12.txt 2.291 -> 2.281; benchmarks/trials/case-fold). On a CPU without bf16
-instructions every preset runs in float32 (api.compress_info).
-Secondary estimation of the top symbol (sse, nncomp/sse.py) came after case folding, measured
-the same way (model bits/byte, fast unless said): dickens 1.970 -> 1.963, default 1.900 ->
-1.893; xml 0.692 -> 0.689; lcet10.txt 1.907 -> 1.897; kennedy.xls 0.272 -> 0.261
-(benchmarks/trials/sse).
+(text_case) and re-estimated the top symbol (sse). Both were measured on an AMD EPYC without
+bf16, where every preset runs in float32 (api.compress_info); model bits/byte, fast unless
+said. On 2 MB prefixes folding took 0.4-1.7 % off (dickens 1.998 -> 1.970, xml 0.697 -> 0.692,
+lcet10.txt 1.940 -> 1.907, plrabn12.txt 2.291 -> 2.281; benchmarks/trials/case-fold) and sse
+0.4-0.5 % more (dickens 1.970 -> 1.963, default 1.900 -> 1.893, xml 0.692 -> 0.689, lcet10.txt
+1.907 -> 1.897) and 4 % on kennedy.xls (0.272 -> 0.261; benchmarks/trials/sse). Prefixes
+overstate folding: all of dickens gave 1.845 with neither, 1.840 folded, 1.834 with both
+(benchmarks/amd-fast-dickens); default 1.739 with neither, 1.722 with both.
 
-Measured on all of silesia/dickens with this machine (benchmarks/shared, dickens-default,
+Measured on all of silesia/dickens with the Intel machine (benchmarks/shared, dickens-default,
 max-dickens): fast 1.841 bits/byte at ~106 kB/s, default 1.743 at 58.9, max 1.679 at 15.0 (runs
 hours apart: this VM's speed varies by 10-50 %); each step up gives 5.3 % and then 3.7 %
 smaller output. On all of Canterbury, whose files run few streams: fast 1.210, default 1.171 at
