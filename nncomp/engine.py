@@ -3,9 +3,9 @@
 The input of n symbols (bytes, or a text dictionary's symbols) is cut into B contiguous
 segments (the first n % B one symbol longer) that are coded in lockstep: at step t the model
 predicts symbol t of every active segment from symbol t-1 (with `sse`, nncomp/sse.py then
-re-estimates each row's top symbol), the coder encodes (or decodes) them, and every T steps the model trains on the block it has just coded. The decoder runs
-exactly this loop with the coder in decode mode, so both sides see the same weights, states
-and probabilities.
+re-estimates each row's top symbol), the coder encodes (or decodes) them, and every T steps
+the model trains on the block it has just coded. The decoder runs exactly this loop with the
+coder in decode mode, so both sides see the same weights, states and probabilities.
 """
 from __future__ import annotations
 
@@ -252,7 +252,7 @@ def _restore(snap: dict, model: Predictor, mm: Optional[MatchModel],
     model._refresh_step_weights()
     _load_arrays(mm, snap["match"])
     _load_arrays(cm, snap["context"])
-    _load_arrays(sse, snap.get("sse", {}))
+    _load_arrays(sse, snap.get("sse", {}))  # checkpoints saved before sse existed lack the key
     return [(s[0].to(dev).clone(), s[1].to(dev).clone()) for s in snap["state"]]
 
 
