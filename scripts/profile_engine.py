@@ -95,6 +95,7 @@ def main() -> None:
     ap.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
                     help="override a config field (repeatable)")
     a = ap.parse_args()
+    engine.keep_freed_memory()  # as the nncomp command does
     data = Path(a.file).read_bytes()[:a.bytes]
     cfg = override(dataclasses.replace(presets.get(a.preset, a.device), streams=a.streams),
                    a.assignments)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import platform
 import random
 from unittest import mock
 
@@ -130,6 +131,15 @@ def test_threads_do_not_change_the_bits():
     blob = nncomp.compress(data, "test", threads=1, fallback=False)
     assert nncomp.info(blob)[0].fingerprint["threads"] == 1
     assert nncomp.decompress(blob) == data
+
+
+def test_keeping_freed_memory_takes_effect_on_glibc_and_changes_no_bits():
+    data = shared_file("canterbury/cp.html").read_bytes()[:12000]
+    cfg = presets.get("test").resolve_streams(len(data))
+    before = engine.encode(data, cfg, 2)[0]
+    glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert engine.keep_freed_memory() is glibc  # False if glibc refused a threshold
+    assert engine.encode(data, cfg, 2)[0] == before
 
 
 def test_concatenated_archives_decode_to_the_concatenation():
