@@ -10,7 +10,8 @@ from .errors import (CorruptDataError, EnvironmentMismatchError, LimitError, NNC
 _LAZY = {"compress": "api", "compress_info": "api", "decompress": "api", "info": "api",
          "info_stream": "api", "compress_stream": "api", "decompress_stream": "api",
          "DEFAULT_BLOCK_SIZE": "api", "CompressInfo": "api", "FrameInfo": "api", "PRESETS": "presets",
-         "Checkpoint": "checkpoint", "CheckpointError": "checkpoint"}
+         "Checkpoint": "checkpoint", "CheckpointError": "checkpoint",
+         "keep_freed_memory": "engine"}
 
 
 def __getattr__(name: str) -> Any:
@@ -24,5 +25,5 @@ __all__ = [
     "__version__", "compress", "compress_info", "decompress", "info", "info_stream",
     "CompressInfo", "FrameInfo", "compress_stream", "decompress_stream", "DEFAULT_BLOCK_SIZE",
     "Checkpoint", "CheckpointError", "NNCompError", "CorruptDataError", "TruncatedDataError",
-    "EnvironmentMismatchError", "LimitError", "PRESETS",
+    "EnvironmentMismatchError", "LimitError", "PRESETS", "keep_freed_memory",
 ]
