@@ -50,7 +50,7 @@ def cuda_graphs() -> bool:
 # glibc's mallopt parameters, and the values keep_freed_memory sets.
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 _TRIM_THRESHOLD = 1 << 30  # free memory at the heap's top is handed back beyond this
-_MMAP_THRESHOLD = 32 << 20  # glibc's largest; blocks above it are mapped on their own
+_MMAP_THRESHOLD = 32 << 20  # blocks above it get a mapping of their own: above any a run makes
 
 
 def keep_freed_memory() -> bool:
@@ -58,7 +58,7 @@ def keep_freed_memory() -> bool:
     for a process that exits after coding (the CLI, a benchmark worker). Returns whether it took
     effect (False off glibc).
 
-    Every step and training block allocates and frees tensors of 0.1-3 MB. With glibc's
+    Every step and training block allocates and frees tensors of 0.1-10 MB. With glibc's
     defaults many of them are mapped on their own or trimmed off the heap, and each reuse
     faults their pages in again, zeroed by the kernel: decompressing the first 3 MB of
     silesia/dickens with fast took 6.7 M page faults, 25 s of system time and 109 s in all;
