@@ -39,13 +39,14 @@ BOUNDS = {
     "heads": (0, 64),
     "memory": (0, 65536),
     "float32_below": (0, 4096),
+    "lr_below": (0, 4096),
 }
 
 
 # Fields added after archives were written without them: absent means this value.
 OPTIONAL = {"text_vocab": 0, "train_head_dtype": "", "context": 0, "arch": "lstm", "heads": 0,
             "memory": 0, "float32_below": 0, "lr_end": 0.0, "text_case": False,
-            "sse": False}
+            "sse": False, "lr_below": 0, "lr_few": 0.0}
 ARCHS = ("lstm", "transformer")
 
 
@@ -67,6 +68,8 @@ class LSTMConfig:
     lr: float = 4e-3
     warmup: int = 100  # Adam updates of linear learning-rate warm-up
     lr_end: float = 0.0  # learning rate at the run's last update, reached geometrically; 0 = lr
+    lr_below: int = 0  # under this many streams the rate is a constant lr_few (resolve_streams)
+    lr_few: float = 0.0
     beta1: float = 0.0
     beta2: float = 0.9999
     eps: float = 1e-8
@@ -125,7 +128,8 @@ class LSTMConfig:
         if not 1 <= self.max_streams <= BOUNDS["streams"][1] or self.stream_len < 1:
             raise ValueError("stream selection fields out of range")
         if not (0 < self.lr <= 1 and 0 <= self.lr_end <= 1 and 0 <= self.beta1 < 1
-                and 0 <= self.beta2 < 1):
+                and 0 <= self.beta2 < 1 and 0 <= self.lr_few <= 1
+                and (self.lr_few > 0 or not self.lr_below)):
             raise ValueError("optimizer fields out of range")
         if not 0 < self.eps < 1 or not 0 <= self.grad_clip <= 1e6:
             raise ValueError("optimizer fields out of range")
@@ -161,11 +165,15 @@ class LSTMConfig:
         else:
             b = max(1, min(self.max_streams, n // self.stream_len))
         b = max(1, min(b, n)) if n else 1
-        cfg = dataclasses.replace(self, streams=b, float32_below=0)
+        cfg = dataclasses.replace(self, streams=b, float32_below=0, lr_below=0, lr_few=0.0)
         if b < self.float32_below:
             # A small batch is bound by per-op cost and memory traffic, not by arithmetic, and
             # there bf16's casts cost more than its products save (presets.py has the numbers).
             cfg = cfg.in_float32()
+        if b < self.lr_below:
+            # An update of few streams averages few symbols' gradients: large steps then follow
+            # the noise (presets.py has the numbers).
+            cfg = dataclasses.replace(cfg, lr=self.lr_few, lr_end=0.0)
         return cfg
 
     def dtypes(self) -> tuple[str, ...]:

@@ -78,6 +78,20 @@ def test_text_compresses_and_streams_adapt():
     assert nncomp.decompress(blob) == data
 
 
+def test_few_streams_take_a_constant_learning_rate():
+    """fast's rule: under lr_below streams, a constant lr_few; the header stores the result."""
+    cfg = presets.get("fast")
+    small = cfg.resolve_streams(cfg.stream_len * (cfg.lr_below - 1))
+    large = cfg.resolve_streams(cfg.stream_len * cfg.lr_below)
+    assert (small.lr, small.lr_end) == (cfg.lr_few, 0.0)
+    assert (large.lr, large.lr_end) == (cfg.lr, cfg.lr_end)
+    for c in (small, large):
+        assert "lr_below" not in c.to_dict() and "lr_few" not in c.to_dict()
+        assert LSTMConfig.from_dict(c.to_dict()) == c
+    with pytest.raises(ValueError):
+        dataclasses.replace(cfg, lr_few=0.0).check()
+
+
 @pytest.mark.slow
 def test_a_few_hundred_kb_of_real_text():
     data = shared_file("canterbury/lcet10.txt").read_bytes()[:300_000]
