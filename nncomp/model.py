@@ -69,7 +69,7 @@ class LSTMConfig:
     warmup: int = 100  # Adam updates of linear learning-rate warm-up
     lr_end: float = 0.0  # learning rate at the run's last update, reached geometrically; 0 = lr
     lr_below: int = 0  # under this many streams the rate is a constant lr_few (resolve_streams)
-    lr_few: float = 0.0
+    lr_few: float = 0.0  # that constant rate
     beta1: float = 0.0
     beta2: float = 0.9999
     eps: float = 1e-8
