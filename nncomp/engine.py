@@ -146,12 +146,9 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
         # The context features of a training block's rows and of the next row are kept.
         cm = ContextModel(tok, n, cfg.vocab, cfg.context, T + 2) if cfg.context else None
         sse = SecondaryEstimate(B) if cfg.sse else None
-        rehearse = Replay(cfg) if cfg.replay else None
         if resume is not None:
             ctr.update(resume["counters"])
             state = _restore(resume, model, mm, cm, sse, dev)
-            if rehearse is not None:
-                rehearse.load(resume["replay"])
         graphed = None
         if dev.type == "cuda" and cuda_graphs() and isinstance(model, LSTMPredictor):
             graphed = GraphedStep(model, state)
@@ -207,102 +204,18 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
             if (t + 1) % T == 0 and t + 1 < L:
                 blk = tok_t[t + 1 - T:t + 2].long().to(dev)  # [T+1, B]
                 model.train_block(blk[:-1], blk[1:], block_state, *features(slice(t + 2 - T, t + 2)))
-                if rehearse is not None:
-                    ctx_rows = cm.features(slice(t + 2 - T, t + 2)) if cm is not None else None
-                    rehearse.keep(model.updates - 1, block_state, ctx_rows)
-                    for i in rehearse.choose(model.updates):
-                        j, old_state, old_ctx = rehearse.block(i, dev)
-                        rows = slice(j * T + 1, j * T + T + 1)
-                        old = tok_t[j * T:j * T + T + 1].long().to(dev)  # [T+1, B]
-                        pred, bucket = ((torch.from_numpy(mm.pred[rows]).long().to(dev),
-                                         torch.from_numpy(mm.bucket[rows]).long().to(dev))
-                                        if mm is not None else (None, None))
-                        model.train_block(old[:-1], old[1:], old_state, pred, bucket, old_ctx,
-                                          replay=True)
                 block_state = model.block_start(state)
                 clock("train")
                 if ctr["coded"] - ctr["seg_start"] >= cfg.coder_segment:
                     coder.next_segment()
                     ctr["seg_start"], ctr["t"] = ctr["coded"], t + 1
                     if on_segment is not None:
-                        on_segment(lambda: _snapshot(ctr, model, state, mm, cm, sse, rehearse, coder))
+                        on_segment(lambda: _snapshot(ctr, model, state, mm, cm, sse, coder))
             if progress is not None and (t + 1 == L or time.perf_counter() - last_report > 0.25):
                 last_report = time.perf_counter()
                 progress(int(np.minimum(lens, t + 1).sum()), n, ctr["bits"])
         updates = model.updates
     return RunStats(n=n, bits=ctr["bits"], seconds=time.perf_counter() - t0, updates=updates)
-
-
-class Replay:
-    """Earlier training blocks, kept to be trained on again: after each block the model takes
-    cfg.replay more Adam updates, each on an earlier block. Online, the network sees each
-    symbol once; a second look at what it has already coded teaches it more per symbol.
-
-    A block is kept as its starting state and its context features (the symbols and the match
-    features stay in the engine's arrays). To bound memory, at most CAP blocks are kept: every
-    `stride`-th one, the stride doubling (and every other kept block dropped) when the store is
-    full, so the kept blocks stay spread over the whole run. Which blocks are replayed follows
-    from the seed and the update count, so encoder and decoder choose the same ones."""
-
-    CAP = 1024
-
-    def __init__(self, cfg: LSTMConfig):
-        self.cfg, self.stride = cfg, 1
-        self.blocks: list[int] = []  # indices of the kept blocks, increasing
-        self.states: list[list[tuple]] = []
-        self.ctx: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def keep(self, b: int, state: list, ctx: tuple | None) -> None:
-        """Block b (trained from state, with context features ctx [T, B, K] each) has been trained."""
-        if b % self.stride:
-            return
-        self.blocks.append(b)
-        self.states.append([tuple(x.cpu() for x in s) for s in state])
-        if ctx is not None:
-            self.ctx.append((ctx[0].astype(np.uint16), ctx[1].astype(np.uint8)))
-        if len(self.blocks) > self.CAP:
-            self.stride *= 2
-            keep = [i for i, j in enumerate(self.blocks) if j % self.stride == 0]
-            self.blocks = [self.blocks[i] for i in keep]
-            self.states = [self.states[i] for i in keep]
-            self.ctx = [self.ctx[i] for i in keep] if self.ctx else []
-
-    def choose(self, b: int) -> list[int]:
-        """Positions in the store of the blocks to replay after update b, the block just kept
-        excluded."""
-        n = len(self.blocks) - (bool(self.blocks) and self.blocks[-1] == b - 1)
-        if n < 1:
-            return []
-        return [_mix(self.cfg.seed * 1_000_003 + b * 17 + r) % n for r in range(self.cfg.replay)]
-
-    def block(self, i: int, dev: torch.device) -> tuple[int, list, tuple | None]:
-        """(block index, starting state, context features) of stored block i, on dev."""
-        state = [tuple(x.to(dev) for x in s) for s in self.states[i]]
-        ctx = tuple(torch.from_numpy(x.astype(np.int64)).to(dev) for x in self.ctx[i]) if self.ctx else None
-        return self.blocks[i], state, ctx
-
-    def save(self) -> dict:
-        out = {"stride": self.stride, "blocks": torch.tensor(self.blocks, dtype=torch.int64),
-               "states": [torch.stack([torch.stack(s) for s in st]) for st in self.states]}
-        if self.ctx:
-            out["cand"] = torch.from_numpy(np.stack([c for c, _ in self.ctx]).astype(np.int32))
-            out["cbkt"] = torch.from_numpy(np.stack([k for _, k in self.ctx]))
-        return out
-
-    def load(self, saved: dict) -> None:
-        self.stride = int(saved["stride"])
-        self.blocks = [int(j) for j in saved["blocks"]]
-        self.states = [[tuple(layer) for layer in st] for st in saved["states"]]
-        self.ctx = ([(c.numpy().astype(np.uint16), k.numpy()) for c, k in zip(saved["cand"], saved["cbkt"])]
-                    if "cand" in saved else [])
-
-
-def _mix(x: int) -> int:
-    """splitmix64's finaliser: a well-spread 64-bit hash of x."""
-    x = (x + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
-    return x ^ (x >> 31)
 
 
 class _Clock:
@@ -334,8 +247,7 @@ def _load_arrays(m: MatchModel | ContextModel | SecondaryEstimate | None, saved:
 
 
 def _snapshot(counters: dict, model: Predictor, state: list, mm: Optional[MatchModel],
-              cm: Optional[ContextModel], sse: Optional[SecondaryEstimate],
-              rehearse: Optional[Replay], coder: Encoder) -> dict:
+              cm: Optional[ContextModel], sse: Optional[SecondaryEstimate], coder: Encoder) -> dict:
     """Everything the loop needs to continue after step counters['t'] - 1 (tensors copied)."""
     return {
         "counters": dict(counters),
@@ -347,7 +259,6 @@ def _snapshot(counters: dict, model: Predictor, state: list, mm: Optional[MatchM
         "match": _arrays(mm),
         "context": _arrays(cm),
         "sse": _arrays(sse),
-        "replay": rehearse.save() if rehearse is not None else {},
         "sealed": coder.sealed(),
     }
 

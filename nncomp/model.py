@@ -40,14 +40,13 @@ BOUNDS = {
     "memory": (0, 65536),
     "float32_below": (0, 4096),
     "lr_below": (0, 4096),
-    "replay": (0, 16),
 }
 
 
 # Fields added after archives were written without them: absent means this value.
 OPTIONAL = {"text_vocab": 0, "train_head_dtype": "", "context": 0, "arch": "lstm", "heads": 0,
             "memory": 0, "float32_below": 0, "lr_end": 0.0, "text_case": False,
-            "sse": False, "lr_below": 0, "lr_few": 0.0, "replay": 0}
+            "sse": False, "lr_below": 0, "lr_few": 0.0}
 ARCHS = ("lstm", "transformer")
 
 
@@ -79,7 +78,6 @@ class LSTMConfig:
     match: bool = False  # feed the match model's prediction to the network (nncomp/match.py)
     context: int = 0  # mix in context statistics of orders 1..context (nncomp/context.py); 0 = none
     sse: bool = False  # re-estimate the top symbol's probability (nncomp/sse.py)
-    replay: int = 0  # after each block, train again on this many earlier ones (engine.Replay)
     dtype: str = "float32"  # dtype of the stepwise prediction path
     train_dtype: str = "float32"  # autocast dtype of the training forward/backward
     train_head_dtype: str = ""  # autocast dtype of the head in training; "" = train_dtype
@@ -142,8 +140,6 @@ class LSTMConfig:
                 raise ValueError("a Transformer needs heads >= 1 of an even width hidden / heads")
             if self.embed != self.hidden or not self.memory:
                 raise ValueError("a Transformer needs embed == hidden and memory >= 1")
-            if self.replay:  # its training reads the rings of the current position
-                raise ValueError("replay is for the LSTM only")
         for dt in self.dtypes():
             if dt not in DTYPES:
                 raise ValueError(f"dtype {dt!r} not one of {sorted(DTYPES)}")
@@ -412,11 +408,9 @@ class Predictor(nn.Module):
 
     def train_block(self, inputs: torch.Tensor, targets: torch.Tensor, state: list,
                     pred: torch.Tensor | None = None, bucket: torch.Tensor | None = None,
-                    ctx: tuple | None = None, replay: bool = False) -> float:
+                    ctx: tuple | None = None) -> float:
         """One truncated-BPTT Adam update on a [T, B] block; state: what block_start returned
-        before its first step. A replay update (an earlier block trained again) takes the
-        learning rate of the update before it and leaves the count of updates, which sets the
-        schedule, unchanged."""
+        before its first step."""
         low = self.cfg.train_dtype != "float32"
         with torch.autocast(self.device.type, dtype=DTYPES[self.cfg.train_dtype], enabled=low):
             logits = self.forward(inputs, state, pred, bucket, ctx)
@@ -425,11 +419,10 @@ class Predictor(nn.Module):
         loss.backward()
         if self.cfg.grad_clip:
             nn.utils.clip_grad_norm_(self.parameters(), self.cfg.grad_clip, foreach=True)
-        if not replay:
-            for g in self.opt.param_groups:
-                g["lr"] = self.lr_now()
+        for g in self.opt.param_groups:
+            g["lr"] = self.lr_now()
         self.opt.step()
-        self.updates += 0 if replay else 1
+        self.updates += 1
         self._refresh_step_weights()
         return float(loss.detach())
 

@@ -8,7 +8,6 @@ import random
 from unittest import mock
 
 import pytest
-import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -91,32 +90,6 @@ def test_few_streams_take_a_constant_learning_rate():
         assert LSTMConfig.from_dict(c.to_dict()) == c
     with pytest.raises(ValueError):
         dataclasses.replace(cfg, lr_few=0.0).check()
-
-
-@mock.patch.object(engine.Replay, "CAP", 6)
-def test_replayed_blocks_round_trip_and_stay_spread_over_the_run():
-    """replay: earlier blocks trained again, chosen alike by both directions; the store keeps
-    at most CAP of them, spread over the whole run."""
-    data = shared_file("canterbury/alice29.txt").read_bytes()[:12_000]
-    cfg = presets.get("test")
-    plain, p_info = api.compress_info(data, "test", fallback=False)
-    blob, info = api.compress_info(data, "test", config=dataclasses.replace(cfg, replay=2),
-                                   fallback=False)
-    assert info.config.replay == 2 and p_info.config.replay == 0
-    assert info.model_bits != p_info.model_bits  # the extra updates change the weights
-    assert nncomp.decompress(blob) == data
-    assert "replay" not in p_info.config.to_dict()  # older archives read the same
-
-    store = engine.Replay(info.config)
-    for b in range(40):
-        store.keep(b, [(torch.zeros(1), torch.zeros(1))], None)
-        assert len(store.blocks) <= 6 and all(j % store.stride == 0 for j in store.blocks)
-        assert store.blocks[0] == 0 and store.blocks[-1] > b - 2 * store.stride
-        chosen = store.choose(b + 1)
-        assert len(chosen) == (2 if b else 0) and all(0 <= i < len(store.blocks) for i in chosen)
-        assert all(store.blocks[i] != b for i in chosen)  # not the block just trained
-        assert chosen == store.choose(b + 1)
-    assert store.stride == 8
 
 
 @pytest.mark.slow

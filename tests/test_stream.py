@@ -14,7 +14,7 @@ from unittest import mock
 import pytest
 
 import nncomp
-from nncomp import api, container, engine, presets
+from nncomp import api, container, presets
 from nncomp.checkpoint import Checkpoint, CheckpointError
 from conftest import Crash, crashing, shared_file
 
@@ -89,20 +89,6 @@ def test_resumed_compression_with_a_text_dictionary_is_byte_identical(tmp_path):
     reference = _compress(DATA, fallback=False)
     frames = list(container.iter_frames(reference))
     assert all(f.dictionary is not None and f.config.lr_end == 2e-3 for f in frames)
-    path = str(tmp_path / "ck")
-    with pytest.raises(Crash):
-        _compress(DATA, fallback=False, checkpoint=crashing(Checkpoint(path, interval=0), 5))
-    assert _compress(DATA, fallback=False, checkpoint=Checkpoint(path, interval=0)) == reference
-    assert nncomp.decompress(reference) == DATA
-
-
-@mock.patch.object(engine.Replay, "CAP", 4)  # the store thins before the crash
-@mock.patch.dict(presets.PRESETS, test=dataclasses.replace(presets.PRESETS["test"], replay=1))
-def test_resumed_compression_with_replay_is_byte_identical(tmp_path):
-    """The replay store (its kept blocks, their states and features, its stride) travels in a
-    checkpoint."""
-    reference = _compress(DATA, fallback=False)
-    assert all(f.config.replay == 1 for f in container.iter_frames(reference))
     path = str(tmp_path / "ck")
     with pytest.raises(Crash):
         _compress(DATA, fallback=False, checkpoint=crashing(Checkpoint(path, interval=0), 5))

@@ -74,7 +74,7 @@ def test_resumed_compression_is_byte_identical(tmp_path):
 
 def test_bad_transformer_configs_are_refused():
     for bad in (dict(heads=0), dict(heads=3), dict(heads=16), dict(memory=0), dict(embed=8),
-                dict(arch="rnn"), dict(replay=1)):
+                dict(arch="rnn")):
         with pytest.raises(ValueError):
             dataclasses.replace(TINY, **bad).check()
     # An archive's header is checked the same way before anything is built.
