@@ -71,6 +71,8 @@ PRESETS: dict[str, LSTMConfig] = {
     # 1.159 -> 1.155 (kennedy.xls 4.7 %, four files 0.8-1.1 % smaller, plrabn12.txt even,
     # lcet10.txt 0.5 % larger; benchmarks/max-dickens, max-xml, canterbury-max, trials).
     # Under 8 streams (inputs under ~960k symbols) it runs in float32 (below).
+    # With case folding and sse, all of dickens (B=26) on an AMD EPYC in float32: 1.652 model
+    # bits/byte at 3.9 kB/s (benchmarks/amd-max-dickens).
     "max": LSTMConfig(embed=64, hidden=512, layers=2, bptt=20, lr=4.5e-3, lr_end=7.5e-4, warmup=100,
                       max_streams=64, stream_len=120_000, match=True, text_vocab=4096,
                       dtype="bfloat16", train_dtype="bfloat16", context=3, float32_below=8,
