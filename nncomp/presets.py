@@ -53,6 +53,8 @@ PRESETS: dict[str, LSTMConfig] = {
     # 48k symbols per stream: silesia/xml (1.90 M symbols) gets B=39, 0.554 bits/byte at 37.0 /
     # 42.2 kB/s; at 60k its B=31 gave 0.549 at 31.5 / 31.4 in the same session (29.0 / 29.1 earlier).
     # Under 16 streams (inputs under ~770k symbols) it runs in float32 (below).
+    # fast's falling rate does not carry over: 1.5e-2 -> 2e-3 took 0.5 % off dickens and 0.9 %
+    # off xml, but added 7.2 % to kennedy.xls (B=21; benchmarks/trials/learning-rate).
     "default": LSTMConfig(embed=64, hidden=256, layers=2, bptt=20, lr=5e-3, warmup=50,
                           max_streams=64, stream_len=48_000, match=True, text_vocab=2048,
                           dtype="bfloat16", train_dtype="bfloat16", context=3,
