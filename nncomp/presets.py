@@ -41,7 +41,8 @@ PRESETS: dict[str, LSTMConfig] = {
     # 1e-2 -> 3e-3 1.794, 1.5e-2 -> 2e-3 1.789, 2.5e-2 -> 2e-3 1.781; all of xml (B=39) 0.582 ->
     # 0.561 and dickens' first 1.5 MB (B=10) 1.992 -> 1.961 with the last. With 3 streams it
     # lost (Canterbury's lcet10.txt 1.897 -> 1.921, plrabn12.txt 2.274 -> 2.307), so under 8
-    # streams the rate stays 5e-3 (B 4-9 not measured; benchmarks/trials/learning-rate).
+    # streams the rate stays 5e-3 (they cross at 6-7 streams on dickens' prefixes: B=4 +1.6 %,
+    # B=6 even, B=7 -0.2 % with the falling rate; benchmarks/trials/learning-rate).
     # Round trips there: dickens 1.784 bits/byte, xml 0.567, Canterbury 1.194
     # (benchmarks/amd-fast-all).
     "fast": LSTMConfig(embed=32, hidden=128, layers=1, bptt=20, lr=2.5e-2, lr_end=2e-3,
