@@ -4,13 +4,14 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nncomp
-from nncomp import container
+from nncomp import container, engine
 from nncomp.errors import (CorruptDataError, EnvironmentMismatchError, LimitError, NNCompError,
                            TruncatedDataError)
 
@@ -55,6 +56,16 @@ def test_garbage_is_not_an_archive(junk):
 def test_trailing_garbage():
     with pytest.raises(CorruptDataError, match="trailing garbage"):
         nncomp.decompress(BLOB + b"junk")
+
+
+def test_damage_after_a_model_frame_is_found_before_the_model_runs():
+    """One-shot decompression reads the whole archive's structure first: a later frame's damage
+    costs no decoding."""
+    with mock.patch.object(engine, "decode", side_effect=AssertionError("the model ran")):
+        with pytest.raises(CorruptDataError, match="trailing garbage"):
+            nncomp.decompress(BLOB + STORED + b"junk")
+        with pytest.raises(CorruptDataError, match="checksum"):
+            nncomp.decompress(BLOB + STORED[:-1] + b"\x00")
 
 
 def test_wrong_magic_message():

@@ -20,6 +20,7 @@ from conftest import Crash, crashing, shared_file
 
 DATA = shared_file("canterbury/alice29.txt").read_bytes()[:40_000]
 BLOCK = 16_384
+LATER = 32  # the checkpoint saved as the second frame ends (each frame saves 15 mid-frame ones first)
 
 
 def _compress(data: bytes, **kw) -> bytes:
@@ -65,14 +66,14 @@ def test_stream_edge_cases():
         api.decompress_stream(io.BytesIO(empty + b"junk"), io.BytesIO())
 
 
-@pytest.mark.parametrize("after", [1, 5, 40], ids=["first-segment", "mid-frame", "later-frame"])
+@pytest.mark.parametrize("after", [1, 5, LATER], ids=["first-segment", "mid-frame", "later-frame"])
 def test_resumed_compression_is_byte_identical(tmp_path, reference, after):
     path = str(tmp_path / "ck")
     with pytest.raises(Crash):
         _compress(DATA, checkpoint=crashing(Checkpoint(path, interval=0), after))
     assert os.path.exists(path) and os.path.exists(path + ".frames")
     saved = __import__("torch").load(path, weights_only=True)
-    if after < 40:
+    if after < LATER:
         assert saved["block"] is not None  # the crash came mid-frame, not at a frame boundary
     else:
         assert saved["frames_len"] > 0
@@ -107,7 +108,7 @@ def test_checkpoint_refuses_another_input_or_other_settings(tmp_path):
                             checkpoint=Checkpoint(path))
     later = str(tmp_path / "later")  # a checkpoint that covers a finished frame
     with pytest.raises(Crash):
-        _compress(DATA, checkpoint=crashing(Checkpoint(later, interval=0), 40))
+        _compress(DATA, checkpoint=crashing(Checkpoint(later, interval=0), LATER))
     os.truncate(later + ".frames", os.path.getsize(later + ".frames") - 1)
     with pytest.raises(CheckpointError, match="shorter"):
         _compress(DATA, checkpoint=Checkpoint(later))

@@ -102,9 +102,9 @@ def test_decode_refuses_symbols_of_the_wrong_total_length():
         d.decode(sym, len(TEXT) + 1)
 
 
-@mock.patch.object(api, "MIN_TEXT_LENGTH", 1 << 15)  # a smaller text than the real threshold
+@mock.patch.object(api, "MIN_TEXT_LENGTH", 1 << 14)  # a smaller text than the real threshold
 def test_the_codec_uses_a_dictionary_for_text_only():
-    text = shared_file("canterbury/alice29.txt").read_bytes()[:60000]
+    text = shared_file("canterbury/alice29.txt").read_bytes()[:30000]
     blob, info = api.compress_info(text, "test", fallback=False)
     assert 256 < info.config.vocab <= presets.get("test").text_vocab
     assert nncomp.info(blob)[0].config["vocab"] == info.config.vocab
@@ -118,9 +118,9 @@ def test_the_codec_uses_a_dictionary_for_text_only():
     assert api.compress_info(text, config=no_dict, fallback=False)[1].config.vocab == 256
 
 
-@mock.patch.object(api, "MIN_TEXT_LENGTH", 1 << 15)
+@mock.patch.object(api, "MIN_TEXT_LENGTH", 1 << 14)
 def test_the_codec_folds_case_when_the_config_asks():
-    text = shared_file("canterbury/alice29.txt").read_bytes()[:60000]
+    text = shared_file("canterbury/alice29.txt").read_bytes()[:30000]
     cfg = dataclasses.replace(presets.get("test"), text_case=True)
     blob, info = api.compress_info(text, config=cfg, fallback=False)
     frame = container.read_frame(blob, 0)[0]

@@ -17,7 +17,7 @@ from nncomp.model import LSTMConfig, build
 from conftest import Crash, crashing, shared_file
 
 TINY = LSTMConfig(arch="transformer", embed=16, hidden=16, heads=2, memory=12, layers=2, bptt=8,
-                  lr=1e-2, warmup=10, max_streams=4, stream_len=1500, match=True, context=2,
+                  lr=1e-2, warmup=10, max_streams=8, stream_len=1000, match=True, context=2,
                   coder_segment=1024)
 
 
