@@ -29,7 +29,7 @@ TEXT = b"To be, or not to be, that is the question: " * 15
 ARCHIVES = [nncomp.compress(TEXT, "test", fallback=False), nncomp.compress(b"short", "test"),
             nncomp.compress(b"", "test"), nncomp.compress(TEXT, "test"), small_text_archive()]
 assert [a[5] for a in ARCHIVES] == [1, 0, 0, 2, 1]
-# What each decodes to: the concatenation test then decodes each model frame once per case, not twice.
+# What each decodes to, so that the concatenation property decodes each model frame once.
 DECODED = dict(zip(ARCHIVES, [TEXT, b"short", b"", TEXT, SMALL_TEXT]))
 assert all(nncomp.decompress(a) == d for a, d in DECODED.items())
 TIME_LIMIT = 30.0  # seconds for one hostile case: the test preset decodes TEXT in well under 1 s
