@@ -11,7 +11,7 @@ _LAZY = {"compress": "api", "compress_info": "api", "decompress": "api", "info":
          "info_stream": "api", "compress_stream": "api", "decompress_stream": "api",
          "DEFAULT_BLOCK_SIZE": "api", "CompressInfo": "api", "FrameInfo": "api", "PRESETS": "presets",
          "Checkpoint": "checkpoint", "CheckpointError": "checkpoint",
-         "keep_freed_memory": "engine"}
+         "keep_freed_memory": "malloc"}
 
 
 def __getattr__(name: str) -> Any:

@@ -7,16 +7,18 @@ import lzma
 import math
 import zlib
 from dataclasses import dataclass
-from typing import BinaryIO, Optional
+from typing import TYPE_CHECKING, BinaryIO, Optional
 
 import numpy as np
 
-from . import container, determinism, engine, presets, tokenizer
-from .container import KIND_MODEL
+from . import container, determinism, presets, tokenizer
 from .checkpoint import Checkpoint, CheckpointError
-from .engine import Progress, SegmentHook
+from .config import LSTMConfig
+from .container import KIND_MODEL
 from .errors import CorruptDataError, EnvironmentMismatchError, LimitError
-from .model import LSTMConfig
+
+if TYPE_CHECKING:  # the engine imports torch: only running a model does (see _engine)
+    from .engine import Progress, SegmentHook
 
 
 @dataclass
@@ -67,8 +69,8 @@ def compress_info(data: bytes, preset: str = presets.DEFAULT_PRESET, *,
         blob = container.write_stored(data)
         return blob, CompressInfo(len(data), len(blob), "stored", math.nan, 0.0, None)
     cfg, symbols, section = prepare(data, cfg, device)
-    payload, stats = engine.encode(symbols, cfg, threads, _per_byte(progress, len(data)),
-                                   on_segment, resume, device=device)
+    payload, stats = _engine().encode(symbols, cfg, threads, _per_byte(progress, len(data)),
+                                      on_segment, resume, device=device)
     payload = section + payload
     fp = determinism.fingerprint(device, cfg.dtype, threads)
     blob = container.write_model(len(data), container.crc32(data), preset, cfg, fp, payload)
@@ -78,6 +80,13 @@ def compress_info(data: bytes, preset: str = presets.DEFAULT_PRESET, *,
     if verify and decompress(blob) != data:
         raise CorruptDataError("verification failed: the archive does not decode to the input")
     return blob, CompressInfo(len(data), len(blob), kind, stats.bits, stats.seconds, cfg)
+
+
+def _engine():
+    """nncomp.engine, imported on first use: torch takes ~2 s to import, and listing, testing
+    LZMA frames, --version or a usage error need none of it."""
+    from . import engine
+    return engine
 
 
 def prepare(data: bytes, cfg: LSTMConfig, device: str) -> tuple[LSTMConfig, bytes | np.ndarray, bytes]:
@@ -255,9 +264,9 @@ def decode_frame(frame: container.Frame, ignore_fingerprint: bool = False,
     elif device == "cuda" and not determinism.cuda_available():
         device = "cpu"  # the checksum will say whether the CPU happened to compute the same floats
     determinism.check_dtypes(frame.config.dtypes(), device)
-    symbols, _ = engine.decode(frame.data, frame.symbols, frame.config,
-                               frame.fingerprint["threads"], _per_byte(progress, frame.length),
-                               device=device)
+    symbols, _ = _engine().decode(frame.data, frame.symbols, frame.config,
+                                  frame.fingerprint["threads"], _per_byte(progress, frame.length),
+                                  device=device)
     if frame.dictionary is not None:
         data = frame.dictionary.decode(symbols, frame.length)
     else:

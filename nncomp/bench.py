@@ -149,8 +149,8 @@ def worker(spec: dict) -> dict:
     """One direction of one codec on one file, in this (fresh) process."""
     codec = make_codec(spec["codec"])
     if isinstance(codec, NNCompCodec):
-        from . import engine
-        engine.keep_freed_memory()  # as the nncomp command does
+        from .malloc import keep_freed_memory
+        keep_freed_memory()  # as the nncomp command does
     meter = EnergyMeter(spec["cpu_watts"], spec["gpu_watts"],
                         gpus=[0] if codec.device.startswith("cuda") else None)
     with open(spec["input"], "rb") as f:

@@ -21,8 +21,6 @@ import time
 import zlib
 from typing import BinaryIO, Callable, Optional
 
-import torch
-
 from .errors import NNCompError
 
 VERSION = 1
@@ -54,6 +52,7 @@ class Checkpoint:
         if not os.path.exists(self.path):
             self._open_frames(truncate=True)
             return None
+        import torch  # here, not at the top: the CLI imports this module for every command
         try:
             saved = torch.load(self.path, weights_only=True)
         except Exception as e:  # a damaged checkpoint: say so, never guess
@@ -104,6 +103,7 @@ class Checkpoint:
         self._save(None)
 
     def _save(self, block: Optional[dict]) -> None:
+        import torch
         tmp = self.path + ".tmp"
         torch.save({"version": VERSION, "settings": self.settings, "input_done": self.input_done,
                     "input_crc": self.input_crc, "frames_len": self.frames_len, "block": block}, tmp)

@@ -20,10 +20,11 @@ from typing import BinaryIO, Iterator, Optional
 
 import click
 
-from . import __version__, api, determinism, engine, presets
+from . import __version__, api, determinism, presets
 from .checkpoint import Checkpoint
 from .errors import NNCompError
 from .fileio import Terminated, atomic_output, install_sigterm_handler
+from .malloc import keep_freed_memory
 
 OK, ERROR, WARNING = 0, 1, 2
 
@@ -337,7 +338,7 @@ def _exit_at_once(status: int) -> None:
 def main(argv: Optional[list[str]] = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     install_sigterm_handler()
-    engine.keep_freed_memory()  # faster; this process ends when its command does
+    keep_freed_memory()  # faster; this process ends when its command does
     try:
         if argv and argv[0] in FILE_COMMANDS:
             _invoke(FILE_COMMANDS[argv[0]], argv[1:], f"nncomp {argv[0]}")

@@ -14,7 +14,7 @@ from typing import BinaryIO, Iterator
 
 from .coder import MIN_BITS_PER_SYMBOL
 from .errors import CorruptDataError, LimitError, TruncatedDataError
-from .model import LSTMConfig
+from .config import LSTMConfig
 from .tokenizer import MAX_SYMBOL_LEN, Dictionary
 
 MAGIC = b"\x89NNC"

@@ -17,8 +17,6 @@ import os
 import platform
 from typing import Iterator
 
-import torch
-
 from . import coder
 from ._version import __version__
 from .errors import EnvironmentMismatchError
@@ -53,7 +51,11 @@ def _cpu_info() -> tuple[str, str]:
     return name, isa
 
 
+# torch is imported where it is used: the CLI checks --device and reads headers without it.
+
+
 def cuda_available() -> bool:
+    import torch
     return torch.cuda.is_available()
 
 
@@ -66,6 +68,7 @@ def check_device(device: str) -> str:
         raise ValueError(f"device {device!r}: use 'cpu', 'cuda' or 'cuda:N'")
     if not cuda_available():
         raise EnvironmentMismatchError(f"device {device!r}: no CUDA GPU is available here")
+    import torch
     if index and int(index) >= torch.cuda.device_count():
         raise EnvironmentMismatchError(f"device {device!r}: this machine has "
                                        f"{torch.cuda.device_count()} GPU(s)")
@@ -74,6 +77,7 @@ def check_device(device: str) -> str:
 
 def gpu_identity(device: str) -> str:
     """The GPU model, its compute capability and the CUDA and cuDNN builds torch uses."""
+    import torch
     dev = torch.device(device)
     major, minor = torch.cuda.get_device_capability(dev)
     return (f"{torch.cuda.get_device_name(dev)} sm_{major}{minor} cuda {torch.version.cuda} "
@@ -85,6 +89,7 @@ def native_bf16(device: str) -> bool:
     oneDNN bf16 LSTM at all (nn.LSTM under bf16 autocast raises), and its other bf16 kernels
     convert to float32 and back around every product: slower than float32, never faster."""
     if device.startswith("cuda"):
+        import torch
         return torch.cuda.get_device_capability(torch.device(device)) >= (8, 0)
     isa = _cpu_info()[1].split(",")
     return "avx512_bf16" in isa or "amx_bf16" in isa
@@ -101,6 +106,7 @@ def check_dtypes(dtypes: tuple[str, ...], device: str) -> None:
 
 
 def fingerprint(device: str, dtype: str, threads: int) -> dict:
+    import torch
     cpu, isa = _cpu_info()
     gpu = gpu_identity(device) if device.startswith("cuda") else ""
     return {
@@ -138,25 +144,29 @@ def default_threads() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-# Global switches that change which kernels run (and so the floats) on a GPU, and the value each
-# run pins them to: a caller's own settings must not make encoder and decoder differ.
-_CUDA_SWITCHES = (
-    (torch.backends.cudnn, "deterministic", True),
-    (torch.backends.cudnn, "benchmark", False),
-    (torch.backends.cudnn, "allow_tf32", False),
-    (torch.backends.cuda.matmul, "allow_tf32", False),
-    (torch.backends.cuda.matmul, "allow_bf16_reduced_precision_reduction", True),
-    (torch.backends.cuda.matmul, "allow_fp16_reduced_precision_reduction", True),
-)
+def _cuda_switches() -> tuple:
+    """Global switches that change which kernels run (and so the floats) on a GPU, and the value
+    each run pins them to: a caller's own settings must not make encoder and decoder differ."""
+    import torch
+    return (
+        (torch.backends.cudnn, "deterministic", True),
+        (torch.backends.cudnn, "benchmark", False),
+        (torch.backends.cudnn, "allow_tf32", False),
+        (torch.backends.cuda.matmul, "allow_tf32", False),
+        (torch.backends.cuda.matmul, "allow_bf16_reduced_precision_reduction", True),
+        (torch.backends.cuda.matmul, "allow_fp16_reduced_precision_reduction", True),
+    )
 
 
 @contextlib.contextmanager
 def torch_settings(threads: int) -> Iterator[None]:
     """Pin the thread count, deterministic kernels and the GPU's precision switches for one run,
     then restore them."""
+    import torch
+    switches = _cuda_switches()
     old_threads = torch.get_num_threads()
     old_det = torch.are_deterministic_algorithms_enabled()
-    old_switches = [getattr(obj, name) for obj, name, _ in _CUDA_SWITCHES]
+    old_switches = [getattr(obj, name) for obj, name, _ in switches]
     old_fill = torch.utils.deterministic.fill_uninitialized_memory
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
@@ -164,7 +174,7 @@ def torch_settings(threads: int) -> Iterator[None]:
     # memory they never wrote; none of ours does (the archives are the same without it), and the
     # fills cost 5 % of a training block on the CPU and a kernel launch each on a GPU.
     torch.utils.deterministic.fill_uninitialized_memory = False
-    for obj, name, value in _CUDA_SWITCHES:
+    for obj, name, value in switches:
         setattr(obj, name, value)
     try:
         yield
@@ -172,5 +182,5 @@ def torch_settings(threads: int) -> Iterator[None]:
         torch.set_num_threads(old_threads)
         torch.use_deterministic_algorithms(old_det)
         torch.utils.deterministic.fill_uninitialized_memory = old_fill
-        for (obj, name, _), value in zip(_CUDA_SWITCHES, old_switches):
+        for (obj, name, _), value in zip(switches, old_switches):
             setattr(obj, name, value)

@@ -1,5 +1,5 @@
 """The predictors: an LSTM (here) or a Transformer (nncomp/transformer.py) trained online, NNCP
-style, and the config that describes either.
+style, as nncomp/config.py describes them.
 
 Two paths share one set of weights:
 - `step` predicts one symbol per stream from the previous one (no autograd). Encoder and
@@ -10,180 +10,15 @@ Two paths share one set of weights:
 """
 from __future__ import annotations
 
-import dataclasses
-import math
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .context import BUCKETS as CTX_BUCKETS, TOP as CTX_TOP, initial_bonus
+from .config import LSTMConfig
+from .context import TOP as CTX_TOP, initial_bonus
 from .match import BUCKETS
 
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
-
-# Bounds a header is checked against before anything is allocated (docs/FORMAT.md).
-BOUNDS = {
-    "vocab": (256, 65536),
-    "text_vocab": (0, 65536),
-    "embed": (1, 4096),
-    "hidden": (1, 4096),
-    "layers": (1, 16),
-    "streams": (1, 4096),
-    "bptt": (1, 4096),
-    "coder_segment": (1, 2**62),
-    "warmup": (0, 10**9),
-    "seed": (0, 2**63 - 1),
-    "context": (0, 6),
-    "heads": (0, 64),
-    "memory": (0, 65536),
-    "float32_below": (0, 4096),
-    "lr_below": (0, 4096),
-}
-
-
-# Fields added after archives were written without them: absent means this value.
-OPTIONAL = {"text_vocab": 0, "train_head_dtype": "", "context": 0, "arch": "lstm", "heads": 0,
-            "memory": 0, "float32_below": 0, "lr_end": 0.0, "text_case": False,
-            "sse": False, "lr_below": 0, "lr_few": 0.0}
-ARCHS = ("lstm", "transformer")
-
-
-@dataclass(frozen=True)
-class LSTMConfig:
-    """The model and its training. `arch` picks the network: "lstm" (LSTMPredictor) or
-    "transformer" (nncomp/transformer.py: width `hidden` = `embed`, `heads`, `memory`)."""
-    vocab: int = 256  # symbols: 256 bytes, plus the text dictionary's (set per input)
-    text_vocab: int = 0  # largest vocabulary of a text dictionary (nncomp/tokenizer.py); 0 = bytes only
-    text_case: bool = False  # fold case before learning the dictionary (tokenizer.fold_case)
-    embed: int = 64  # embedding width E
-    hidden: int = 256  # LSTM width H
-    layers: int = 2  # stacked LSTM layers L
-    streams: int = 0  # parallel segments B; 0 = chosen from the input length
-    max_streams: int = 32  # upper bound when streams == 0
-    stream_len: int = 250_000  # target bytes per stream when streams == 0
-    bptt: int = 20  # truncated-BPTT block length T
-    coder_segment: int = 1 << 20  # symbols per sealed range-coder segment: --checkpoint granularity
-    lr: float = 4e-3
-    warmup: int = 100  # Adam updates of linear learning-rate warm-up
-    lr_end: float = 0.0  # learning rate at the run's last update, reached geometrically; 0 = lr
-    lr_below: int = 0  # under this many streams the rate is a constant lr_few (resolve_streams)
-    lr_few: float = 0.0  # that constant rate
-    beta1: float = 0.0
-    beta2: float = 0.9999
-    eps: float = 1e-8
-    grad_clip: float = 1.0  # max global gradient norm; 0 = off
-    seed: int = 0
-    match: bool = False  # feed the match model's prediction to the network (nncomp/match.py)
-    context: int = 0  # mix in context statistics of orders 1..context (nncomp/context.py); 0 = none
-    sse: bool = False  # re-estimate the top symbol's probability (nncomp/sse.py)
-    dtype: str = "float32"  # dtype of the stepwise prediction path
-    train_dtype: str = "float32"  # autocast dtype of the training forward/backward
-    train_head_dtype: str = ""  # autocast dtype of the head in training; "" = train_dtype
-    float32_below: int = 0  # under this many streams every path runs in float32 (resolve_streams)
-    arch: str = "lstm"
-    heads: int = 0  # Transformer: attention heads
-    memory: int = 0  # Transformer: positions each step attends to, itself included
-
-    def to_dict(self) -> dict:
-        """Every field, except optional ones at their default (older archives read the same)."""
-        return {k: v for k, v in dataclasses.asdict(self).items()
-                if k not in OPTIONAL or v != OPTIONAL[k]}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "LSTMConfig":
-        """Build a config from untrusted data (a file header), checking every field."""
-        if not isinstance(d, dict):
-            raise ValueError("model config is not an object")
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = set(d) - set(fields)
-        if unknown:
-            raise ValueError(f"unknown model config fields: {sorted(unknown)}")
-        missing = set(fields) - set(d) - set(OPTIONAL)
-        if missing:
-            raise ValueError(f"missing model config fields: {sorted(missing)}")
-        d = {**OPTIONAL, **d}
-        for name, f in fields.items():
-            v = d[name]
-            if f.type == "int" and (type(v) is not int):
-                raise ValueError(f"config field {name} must be an integer")
-            if f.type == "float" and (type(v) not in (int, float) or not math.isfinite(v)):
-                raise ValueError(f"config field {name} must be a finite number")
-            if f.type == "str" and type(v) is not str:
-                raise ValueError(f"config field {name} must be a string")
-            if f.type == "bool" and type(v) is not bool:
-                raise ValueError(f"config field {name} must be true or false")
-        cfg = cls(**{k: float(v) if fields[k].type == "float" else v for k, v in d.items()})
-        cfg.check()
-        return cfg
-
-    def check(self) -> None:
-        for name, (lo, hi) in BOUNDS.items():
-            v = getattr(self, name)
-            if name == "streams" and v == 0:
-                continue
-            if not lo <= v <= hi:
-                raise ValueError(f"config field {name}={v} outside [{lo}, {hi}]")
-        if not 1 <= self.max_streams <= BOUNDS["streams"][1] or self.stream_len < 1:
-            raise ValueError("stream selection fields out of range")
-        if not (0 < self.lr <= 1 and 0 <= self.lr_end <= 1 and 0 <= self.beta1 < 1
-                and 0 <= self.beta2 < 1 and 0 <= self.lr_few <= 1
-                and (self.lr_few > 0 or not self.lr_below)):
-            raise ValueError("optimizer fields out of range")
-        if not 0 < self.eps < 1 or not 0 <= self.grad_clip <= 1e6:
-            raise ValueError("optimizer fields out of range")
-        if self.arch not in ARCHS:
-            raise ValueError(f"arch {self.arch!r} not one of {ARCHS}")
-        if self.arch == "transformer":
-            if not self.heads or self.hidden % self.heads or (self.hidden // self.heads) % 2:
-                raise ValueError("a Transformer needs heads >= 1 of an even width hidden / heads")
-            if self.embed != self.hidden or not self.memory:
-                raise ValueError("a Transformer needs embed == hidden and memory >= 1")
-        for dt in self.dtypes():
-            if dt not in DTYPES:
-                raise ValueError(f"dtype {dt!r} not one of {sorted(DTYPES)}")
-        # The parameter count bounds memory: refuse models far beyond any preset.
-        if self.n_params() > 2_000_000_000:
-            raise ValueError(f"model of {self.n_params()} parameters is too large")
-
-    def n_params(self) -> int:
-        E, H, L, V = self.embed, self.hidden, self.layers, self.vocab
-        if self.arch == "transformer":  # per layer: 2 norms, qkv, projection, GEGLU in and out
-            core, F_ = L * (4 * H + 3 * H * H + H * H + 4 * H * H + 2 * H * H) + 2 * H, H
-        else:
-            core, F_ = sum(4 * H * ((E if i == 0 else E + H) + H + 2) for i in range(L)), L * H
-        match = (V + 1 + BUCKETS) * E + BUCKETS if self.match else 0
-        context = self.context * (CTX_BUCKETS + F_ + 1)
-        return V * E + core + (F_ + 1) * V + match + context
-
-    def resolve_streams(self, n: int) -> "LSTMConfig":
-        """Fix B for an input of n symbols: few long streams learn faster on small inputs. The
-        result is the config that runs, as a header stores it."""
-        if self.streams:
-            b = self.streams
-        else:
-            b = max(1, min(self.max_streams, n // self.stream_len))
-        b = max(1, min(b, n)) if n else 1
-        cfg = dataclasses.replace(self, streams=b, float32_below=0, lr_below=0, lr_few=0.0)
-        if b < self.float32_below:
-            # A small batch is bound by per-op cost and memory traffic, not by arithmetic, and
-            # there bf16's casts cost more than its products save (presets.py has the numbers).
-            cfg = cfg.in_float32()
-        if b < self.lr_below:
-            # An update of few streams averages few symbols' gradients: large steps then follow
-            # the noise (presets.py has the numbers).
-            cfg = dataclasses.replace(cfg, lr=self.lr_few, lr_end=0.0)
-        return cfg
-
-    def dtypes(self) -> tuple[str, ...]:
-        """Every dtype the config computes in."""
-        return (self.dtype, self.train_dtype, self.train_head_dtype or self.train_dtype)
-
-    def in_float32(self) -> "LSTMConfig":
-        """The same model with every path in float32."""
-        return dataclasses.replace(self, dtype="float32", train_dtype="float32",
-                                   train_head_dtype="")
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}  # config.DTYPES' names
 
 
 _CELL_WEIGHTS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")

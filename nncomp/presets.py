@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .model import LSTMConfig
+from .config import LSTMConfig
 
 PRESETS: dict[str, LSTMConfig] = {
     # Milliseconds per example: for tests, not for data.

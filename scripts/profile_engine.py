@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from nncomp import api, determinism, engine, presets  # noqa: E402
+from nncomp.malloc import keep_freed_memory  # noqa: E402
 
 
 def gemm_peak(threads: int, dtype: torch.dtype, device: str = "cpu", reps: int = 10) -> float:
@@ -95,7 +96,7 @@ def main() -> None:
     ap.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
                     help="override a config field (repeatable)")
     a = ap.parse_args()
-    engine.keep_freed_memory()  # as the nncomp command does
+    keep_freed_memory()  # as the nncomp command does
     data = Path(a.file).read_bytes()[:a.bytes]
     cfg = override(dataclasses.replace(presets.get(a.preset, a.device), streams=a.streams),
                    a.assignments)

@@ -5,6 +5,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -112,6 +113,31 @@ def test_list_test_and_subcommands(nncomp_cmd, cli, tmp_path):
     assert run(nncomp_cmd, "decompress", "-c", str(tmp_path / "f.nnc"), check_rc=0).stdout == TEXT
     assert b"nncomp" in run(nncomp_cmd, "-V", check_rc=0).stdout
     assert run(nncomp_cmd, "--bogus", check_rc=1).stderr.startswith(b"Usage")
+
+
+# Runs the CLI's main() and reports on stderr whether torch got imported.
+_TORCH_PROBE = ("import sys\nfrom nncomp.cli import main\ntry:\n    main(sys.argv[1:])\n"
+                "except SystemExit:\n    pass\nsys.stderr.write('torch' in sys.modules and 'TORCH' "
+                "or 'NO-TORCH')\n")
+
+
+def test_commands_that_run_no_model_do_not_import_torch(tmp_path):
+    """Listing, --version, usage errors and LZMA frames answer in a fraction of a second, as
+    gzip's do: importing torch (~2 s) is for commands that run a model."""
+    import nncomp
+    model = tmp_path / "m.nnc"
+    model.write_bytes(nncomp.compress_info(TEXT, "test", fallback=False)[0])
+    lzma = tmp_path / "l.nnc"
+    lzma.write_bytes(nncomp.compress_info(TEXT, "test")[0])
+    assert lzma.read_bytes()[5] != model.read_bytes()[5]
+    probe = [sys.executable, "-c", _TORCH_PROBE]
+    for args in (["-V"], ["--bogus"], ["-l", str(model)], ["info", str(lzma)], ["-t", str(lzma)],
+                 ["-dc", str(lzma)], ["-d", str(tmp_path / "nope.nnc")], ["-d", str(tmp_path)]):
+        p = subprocess.run([*probe, *args], capture_output=True, timeout=120)
+        assert p.stderr.splitlines()[-1] == b"NO-TORCH", (args, p.stderr.decode())
+    # The probe can tell: decoding a model frame does import it.
+    p = subprocess.run([*probe, "-t", str(model)], capture_output=True, timeout=120)
+    assert p.stderr.splitlines()[-1] == b"TORCH", p.stderr.decode()
 
 
 def test_refuses_to_write_to_a_terminal(nncomp_cmd, tmp_path):
