@@ -79,7 +79,8 @@ PRESETS: dict[str, LSTMConfig] = {
     # lcet10.txt 0.5 % larger; benchmarks/max-dickens, max-xml, canterbury-max, trials).
     # Under 8 streams (inputs under ~960k symbols) it runs in float32 (below).
     # With case folding and sse, all of dickens (B=26) on an AMD EPYC in float32: 1.652 model
-    # bits/byte at 3.9 kB/s (benchmarks/amd-max-dickens).
+    # bits/byte at 3.9 kB/s (benchmarks/amd-max-dickens); all of xml (B=14) round trip 0.521 at
+    # 2.8 / 2.7 kB/s (benchmarks/amd-max-xml).
     "max": LSTMConfig(embed=64, hidden=512, layers=2, bptt=20, lr=4.5e-3, lr_end=7.5e-4, warmup=100,
                       max_streams=64, stream_len=120_000, match=True, text_vocab=4096,
                       dtype="bfloat16", train_dtype="bfloat16", context=3, float32_below=8,
