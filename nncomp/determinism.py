@@ -9,6 +9,9 @@ recorded for diagnosis but not required to match.
 On a GPU the same holds for one GPU model with one CUDA/cuDNN build: kernels are chosen by the
 chip and the libraries, so the "gpu" field names all three. An archive coded on a GPU decodes on
 the same kind of GPU only.
+
+torch is imported inside the functions that use it: the CLI checks --device and reads headers
+without it (importing it takes ~2 s).
 """
 from __future__ import annotations
 
@@ -49,9 +52,6 @@ def _cpu_info() -> tuple[str, str]:
         pass
     isa = ",".join(f for f in _ISA_FLAGS if f in flags) or platform.machine()
     return name, isa
-
-
-# torch is imported where it is used: the CLI checks --device and reads headers without it.
 
 
 def cuda_available() -> bool:

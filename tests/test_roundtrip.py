@@ -94,8 +94,8 @@ def test_few_streams_take_a_constant_learning_rate():
 
 @pytest.mark.slow
 def test_over_a_hundred_kb_of_real_text():
-    """Eight streams of ~6,000 dictionary symbols, each hundreds of training blocks and several
-    coder segments long (the dictionary threshold lowered: 120 kB is under it)."""
+    """Eight streams of ~7,300 dictionary symbols: ~900 training blocks, ~57 coder segments
+    (the dictionary threshold lowered: 120 kB is under it)."""
     data = shared_file("canterbury/lcet10.txt").read_bytes()[:120_000]
     with mock.patch.object(api, "MIN_TEXT_LENGTH", 1 << 16):
         blob = rt(data)
