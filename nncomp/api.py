@@ -84,7 +84,8 @@ def compress_info(data: bytes, preset: str = presets.DEFAULT_PRESET, *,
 
 def _engine():
     """nncomp.engine, imported on first use: torch takes ~2 s to import, and listing, testing
-    LZMA frames, --version or a usage error need none of it."""
+    LZMA frames, --version or a usage error need none of it; load_torch() says why it comes first."""
+    determinism.load_torch()
     from . import engine
     return engine
 

@@ -21,6 +21,7 @@ import time
 import zlib
 from typing import BinaryIO, Callable, Optional
 
+from .determinism import load_torch
 from .errors import NNCompError
 
 VERSION = 1
@@ -52,7 +53,7 @@ class Checkpoint:
         if not os.path.exists(self.path):
             self._open_frames(truncate=True)
             return None
-        import torch  # here, not at the top: the CLI imports this module for every command
+        torch = load_torch()  # here, not at the top: the CLI imports this module for every command
         try:
             saved = torch.load(self.path, weights_only=True)
         except Exception as e:  # a damaged checkpoint: say so, never guess
@@ -103,7 +104,7 @@ class Checkpoint:
         self._save(None)
 
     def _save(self, block: Optional[dict]) -> None:
-        import torch
+        torch = load_torch()
         tmp = self.path + ".tmp"
         torch.save({"version": VERSION, "settings": self.settings, "input_done": self.input_done,
                     "input_crc": self.input_crc, "frames_len": self.frames_len, "block": block}, tmp)

@@ -10,8 +10,8 @@ On a GPU the same holds for one GPU model with one CUDA/cuDNN build: kernels are
 chip and the libraries, so the "gpu" field names all three. An archive coded on a GPU decodes on
 the same kind of GPU only.
 
-torch is imported inside the functions that use it: the CLI checks --device and reads headers
-without it (importing it takes ~2 s).
+torch is imported inside the functions that use it, through load_torch(): the CLI checks
+--device and reads headers without it (importing it takes ~2 s).
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from typing import Iterator
 from . import coder
 from ._version import __version__
 from .errors import EnvironmentMismatchError
+from .fileio import signals_held
 
 # cuBLAS is deterministic only with a fixed workspace; it reads this when it first starts, so it
 # is set before any CUDA work (a user's own value, if deterministic, is kept).
@@ -54,8 +55,20 @@ def _cpu_info() -> tuple[str, str]:
     return name, isa
 
 
-def cuda_available() -> bool:
+def load_torch():
+    """torch, imported with SIGINT and SIGTERM held (fileio.signals_held: an interrupt inside
+    its import aborts the process). torch._dynamo comes with it, held too: the optimizer's
+    first parameter group imports it (1.7 s) in every model run."""
+    import sys
+    if "torch._dynamo" not in sys.modules:
+        with signals_held():
+            import torch._dynamo  # noqa: F401
     import torch
+    return torch
+
+
+def cuda_available() -> bool:
+    torch = load_torch()
     return torch.cuda.is_available()
 
 
@@ -68,7 +81,7 @@ def check_device(device: str) -> str:
         raise ValueError(f"device {device!r}: use 'cpu', 'cuda' or 'cuda:N'")
     if not cuda_available():
         raise EnvironmentMismatchError(f"device {device!r}: no CUDA GPU is available here")
-    import torch
+    torch = load_torch()
     if index and int(index) >= torch.cuda.device_count():
         raise EnvironmentMismatchError(f"device {device!r}: this machine has "
                                        f"{torch.cuda.device_count()} GPU(s)")
@@ -77,7 +90,7 @@ def check_device(device: str) -> str:
 
 def gpu_identity(device: str) -> str:
     """The GPU model, its compute capability and the CUDA and cuDNN builds torch uses."""
-    import torch
+    torch = load_torch()
     dev = torch.device(device)
     major, minor = torch.cuda.get_device_capability(dev)
     return (f"{torch.cuda.get_device_name(dev)} sm_{major}{minor} cuda {torch.version.cuda} "
@@ -89,7 +102,7 @@ def native_bf16(device: str) -> bool:
     oneDNN bf16 LSTM at all (nn.LSTM under bf16 autocast raises), and its other bf16 kernels
     convert to float32 and back around every product: slower than float32, never faster."""
     if device.startswith("cuda"):
-        import torch
+        torch = load_torch()
         return torch.cuda.get_device_capability(torch.device(device)) >= (8, 0)
     isa = _cpu_info()[1].split(",")
     return "avx512_bf16" in isa or "amx_bf16" in isa
@@ -106,7 +119,7 @@ def check_dtypes(dtypes: tuple[str, ...], device: str) -> None:
 
 
 def fingerprint(device: str, dtype: str, threads: int) -> dict:
-    import torch
+    torch = load_torch()
     cpu, isa = _cpu_info()
     gpu = gpu_identity(device) if device.startswith("cuda") else ""
     return {
@@ -147,7 +160,7 @@ def default_threads() -> int:
 def _cuda_switches() -> tuple:
     """Global switches that change which kernels run (and so the floats) on a GPU, and the value
     each run pins them to: a caller's own settings must not make encoder and decoder differ."""
-    import torch
+    torch = load_torch()
     return (
         (torch.backends.cudnn, "deterministic", True),
         (torch.backends.cudnn, "benchmark", False),
@@ -162,7 +175,7 @@ def _cuda_switches() -> tuple:
 def torch_settings(threads: int) -> Iterator[None]:
     """Pin the thread count, deterministic kernels and the GPU's precision switches for one run,
     then restore them."""
-    import torch
+    torch = load_torch()
     switches = _cuda_switches()
     old_threads = torch.get_num_threads()
     old_det = torch.are_deterministic_algorithms_enabled()
