@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import sys
 from typing import Iterator
 
 from . import coder
@@ -57,14 +58,21 @@ def _cpu_info() -> tuple[str, str]:
 
 def load_torch():
     """torch, imported with SIGINT and SIGTERM held (fileio.signals_held: an interrupt inside
-    its import aborts the process). torch._dynamo comes with it, held too: the optimizer's
-    first parameter group imports it (1.7 s) in every model run."""
-    import sys
-    if "torch._dynamo" not in sys.modules:
+    its import aborts the process)."""
+    if "torch" not in sys.modules:
         with signals_held():
-            import torch._dynamo  # noqa: F401
-    import torch
-    return torch
+            import torch  # noqa: F401
+    return sys.modules["torch"]
+
+
+def _deterministic_kernels(torch, mode: bool) -> None:
+    """torch.use_deterministic_algorithms(mode) without the part for torch.compile: that one
+    imports torch._inductor and torch._dynamo (1.7 s, in every model run), only to set their
+    own flag, which matters only once they are loaded, and then it is set."""
+    if "torch._inductor.config" in sys.modules or not hasattr(torch._C, "_set_deterministic_algorithms"):
+        torch.use_deterministic_algorithms(mode)
+    else:
+        torch._C._set_deterministic_algorithms(mode)
 
 
 def cuda_available() -> bool:
@@ -182,7 +190,7 @@ def torch_settings(threads: int) -> Iterator[None]:
     old_switches = [getattr(obj, name) for obj, name, _ in switches]
     old_fill = torch.utils.deterministic.fill_uninitialized_memory
     torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True)
+    _deterministic_kernels(torch, True)
     # Deterministic mode also fills every new empty tensor with NaN, to expose kernels that read
     # memory they never wrote; none of ours does (the archives are the same without it), and the
     # fills cost 5 % of a training block on the CPU and a kernel launch each on a GPU.
@@ -193,7 +201,7 @@ def torch_settings(threads: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(old_threads)
-        torch.use_deterministic_algorithms(old_det)
+        _deterministic_kernels(torch, old_det)
         torch.utils.deterministic.fill_uninitialized_memory = old_fill
         for (obj, name, _), value in zip(switches, old_switches):
             setattr(obj, name, value)

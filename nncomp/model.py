@@ -17,6 +17,7 @@ from torch import nn
 from .config import LSTMConfig
 from .context import TOP as CTX_TOP, initial_bonus
 from .match import BUCKETS
+from .optim import Adam
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}  # config.DTYPES' names
 
@@ -62,10 +63,8 @@ class Predictor(nn.Module):
         self.device = torch.device(device)
         if self.cfg.context:
             self._ctx_order = self._ctx_order.to(device)
-        self.opt = torch.optim.Adam(
-            self.parameters(), lr=self.cfg.lr, betas=(self.cfg.beta1, self.cfg.beta2),
-            eps=self.cfg.eps, fused=True,
-        )
+        self.opt = Adam(self.parameters(), lr=self.cfg.lr, betas=(self.cfg.beta1, self.cfg.beta2),
+                        eps=self.cfg.eps)
         self.updates = 0
         self.total_updates = 0  # of the whole run, for lr_end (set_run_length)
         self._pinned = False
@@ -250,13 +249,11 @@ class Predictor(nn.Module):
         with torch.autocast(self.device.type, dtype=DTYPES[self.cfg.train_dtype], enabled=low):
             logits = self.forward(inputs, state, pred, bucket, ctx)
         loss = self._loss(logits.float().reshape(-1, self.cfg.vocab), targets.reshape(-1))
-        self.opt.zero_grad(set_to_none=True)
+        self.opt.zero_grad()
         loss.backward()
         if self.cfg.grad_clip:
             nn.utils.clip_grad_norm_(self.parameters(), self.cfg.grad_clip, foreach=True)
-        for g in self.opt.param_groups:
-            g["lr"] = self.lr_now()
-        self.opt.step()
+        self.opt.step(self.lr_now())
         self.updates += 1
         self._refresh_step_weights()
         return float(loss.detach())
