@@ -71,7 +71,7 @@ def test_random_bytes_grow_by_at_most_the_fixed_header():
 
 
 def test_text_compresses_and_streams_adapt():
-    data = shared_file("canterbury/alice29.txt").read_bytes()[:60000]
+    data = shared_file("canterbury/alice29.txt").read_bytes()[:30000]
     blob, info = api.compress_info(data, "test", fallback=False)
     assert info.config.streams == presets.get("test").max_streams
     assert not info.stored and len(blob) < 0.7 * len(data)
@@ -137,7 +137,7 @@ def test_few_streams_run_in_float32(preset):
 
 @pytest.mark.slow
 def test_fast_preset_round_trips():
-    data = shared_file("canterbury/fields.c").read_bytes()
+    data = shared_file("canterbury/fields.c").read_bytes()[:4000]  # one stream: ~1 ms a symbol
     rt(data, "fast")
 
 
