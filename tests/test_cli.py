@@ -213,9 +213,7 @@ def test_an_interrupt_during_torch_import_waits_for_its_end():
                          stderr=subprocess.PIPE,  # not ignoring SIGINT, as a background job does
                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert p.stdout.readline() == b"IMPORTING\n"
-    # The import takes seconds; signalled from here, the probe needs no thread of its own (a
-    # timer thread in the probe waited for the GIL until the import was over, once).
-    time.sleep(0.3)
+    time.sleep(0.3)  # the import takes seconds
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=120)
     assert (p.returncode, out.strip()) == (0, b"AFTER"), err.decode()
