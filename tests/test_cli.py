@@ -193,6 +193,19 @@ def test_signal_leaves_no_partial_output(nncomp_cmd, tmp_path, sig, code):
     assert sorted(os.listdir(tmp_path)) == ["big"] and src.read_bytes() == TEXT * 40
 
 
+def test_an_interrupt_while_starting_exits_130(nncomp_cmd, tmp_path):
+    """Ctrl-C in the first half second, while the CLI's modules load, ends like one later."""
+    src = tmp_path / "f"
+    src.write_bytes(TEXT)
+    p = subprocess.Popen([*nncomp_cmd, str(src)], stderr=subprocess.PIPE,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(0.25)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert (p.returncode, err) == (130, b"nncomp: interrupted\n")
+    assert sorted(os.listdir(tmp_path)) == ["f"]
+
+
 _INTERRUPTED_IMPORT = """
 import sys
 from nncomp import determinism
