@@ -1,5 +1,5 @@
 """The `nncomp` command (and `python -m nncomp`): the CLI, entered so that a Ctrl-C while its
-modules load (numpy, numba, click: half a second) ends as one during its work does, with
+modules load (numpy and click: a third of a second) ends as one during its work does, with
 "nncomp: interrupted" and status 130 instead of a traceback."""
 import os
 import sys

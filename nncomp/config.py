@@ -10,8 +10,14 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from .context import BUCKETS as CTX_BUCKETS
-from .match import BUCKETS
+
+# The widths of the match and context features, which size the network's inputs: copies of
+# match.BUCKETS and context.BUCKETS (tests/test_config.py checks), so that reading a config never
+# imports numba (~0.25 s per process). The originals stay beside the numba code that reads them:
+# a cached numba function keeps the value a global had when it was compiled, and its cache is
+# invalidated only by a change to its own file.
+MATCH_BUCKETS = 8
+CTX_BUCKETS = 42
 
 DTYPES = ("float32", "bfloat16")  # names: nncomp/model.py maps them to torch dtypes
 
@@ -145,7 +151,7 @@ class LSTMConfig:
             core, F_ = L * (4 * H + 3 * H * H + H * H + 4 * H * H + 2 * H * H) + 2 * H, H
         else:
             core, F_ = sum(4 * H * ((E if i == 0 else E + H) + H + 2) for i in range(L)), L * H
-        match = (V + 1 + BUCKETS) * E + BUCKETS if self.match else 0
+        match = (V + 1 + MATCH_BUCKETS) * E + MATCH_BUCKETS if self.match else 0
         context = self.context * (CTX_BUCKETS + F_ + 1)
         return V * E + core + (F_ + 1) * V + match + context
 
