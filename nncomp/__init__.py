@@ -11,7 +11,7 @@ _LAZY = {"compress": "api", "compress_info": "api", "decompress": "api", "info":
          "info_stream": "api", "compress_stream": "api", "decompress_stream": "api",
          "DEFAULT_BLOCK_SIZE": "api", "CompressInfo": "api", "FrameInfo": "api", "PRESETS": "presets",
          "Checkpoint": "checkpoint", "CheckpointError": "checkpoint",
-         "keep_freed_memory": "malloc"}
+         "keep_freed_memory": "malloc", "open": "fileobj", "NNCompFile": "fileobj"}
 
 
 def __getattr__(name: str) -> Any:
@@ -25,5 +25,5 @@ __all__ = [
     "__version__", "compress", "compress_info", "decompress", "info", "info_stream",
     "CompressInfo", "FrameInfo", "compress_stream", "decompress_stream", "DEFAULT_BLOCK_SIZE",
     "Checkpoint", "CheckpointError", "NNCompError", "CorruptDataError", "TruncatedDataError",
-    "EnvironmentMismatchError", "LimitError", "PRESETS", "keep_freed_memory",
+    "EnvironmentMismatchError", "LimitError", "PRESETS", "keep_freed_memory", "open", "NNCompFile",
 ]

@@ -93,7 +93,8 @@ def _engine():
 def prepare(data: bytes, cfg: LSTMConfig, device: str) -> tuple[LSTMConfig, bytes | np.ndarray, bytes]:
     """What the engine codes for data on device: the config that runs (as a header stores it),
     the symbols (data itself, or a text dictionary's) and the dictionary section (or b"")."""
-    symbols, section = data, b""
+    symbols: bytes | np.ndarray = data
+    section = b""
     if (merges := dictionary_size(cfg, data)) > 0:
         dictionary, symbols = tokenizer.build(data, merges, cfg.text_case)
         cfg = dataclasses.replace(cfg, vocab=dictionary.vocab, text_case=bool(dictionary.case))
@@ -299,8 +300,8 @@ def info_stream(src: BinaryIO) -> list[FrameInfo]:
     """info() of an archive read from a stream, one frame in memory at a time."""
     out = []
     for frame in container.read_frames(src):
-        model = frame.kind == KIND_MODEL
+        cfg = frame.config if frame.kind == KIND_MODEL else None
         out.append(FrameInfo(container.KIND_NAMES[frame.kind], frame.length, frame.size,
-                             frame.preset, dataclasses.asdict(frame.config) if model else None,
+                             frame.preset, dataclasses.asdict(cfg) if cfg else None,
                              frame.fingerprint))
     return out

@@ -19,7 +19,7 @@ import os
 import shutil
 import time
 import zlib
-from typing import BinaryIO, Callable, Optional
+from typing import BinaryIO, Callable, Optional, cast
 
 from .determinism import load_torch
 from .errors import NNCompError
@@ -72,16 +72,17 @@ class Checkpoint:
             raise CheckpointError("the input differs from the one the checkpoint was made from")
         if _size(self.frames_path) < self.frames_len:  # truncate() below would pad with zeros
             raise CheckpointError(f"{self.frames_path} is shorter than its checkpoint says")
-        self._open_frames(truncate=False)
-        self._frames.seek(0)
-        shutil.copyfileobj(self._frames, dst, _COPY)  # exactly frames_len bytes: truncated to it
+        frames = self._open_frames(truncate=False)
+        frames.seek(0)
+        shutil.copyfileobj(frames, dst, _COPY)  # exactly frames_len bytes: truncated to it
         return saved["block"]
 
-    def _open_frames(self, truncate: bool) -> None:
+    def _open_frames(self, truncate: bool) -> BinaryIO:
         mode = "wb" if truncate or not os.path.exists(self.frames_path) else "r+b"
-        self._frames = open(self.frames_path, mode)
-        self._frames.truncate(self.frames_len)
-        self._frames.seek(self.frames_len)
+        f = self._frames = cast(BinaryIO, open(self.frames_path, mode))
+        f.truncate(self.frames_len)
+        f.seek(self.frames_len)
+        return f
 
     # -- saving --
 

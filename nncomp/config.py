@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 
 # The widths of the match and context features, which size the network's inputs: copies of
@@ -112,7 +113,8 @@ class LSTMConfig:
                 raise ValueError(f"config field {name} must be a string")
             if f.type == "bool" and type(v) is not bool:
                 raise ValueError(f"config field {name} must be true or false")
-        cfg = cls(**{k: float(v) if fields[k].type == "float" else v for k, v in d.items()})
+        checked: dict[str, Any] = {k: float(v) if fields[k].type == "float" else v for k, v in d.items()}
+        cfg = cls(**checked)
         cfg.check()
         return cfg
 

@@ -1,0 +1,312 @@
+"""File objects for .nnc archives, as lzma.LZMAFile and gzip.GzipFile are for theirs:
+`nncomp.open()` and `NNCompFile`.
+
+A writer collects its input into blocks of `block_size` bytes and compresses each into one
+frame as it fills, so it writes what compress_stream() writes for the same bytes. A reader
+decodes one frame at a time: memory is bounded by the block size either way. A frame is a
+model's unit of work, so data reaches the file in whole blocks and at close(); flush() writes
+no partial block (a frame cut short would cost ratio, as a fresh model starts each frame).
+"""
+from __future__ import annotations
+
+import builtins
+import io
+import os
+from typing import Any, BinaryIO, Iterator, Optional, Union, cast
+
+from . import api, container, determinism, presets
+from .container import Frame
+from .errors import NNCompError
+
+PathOrFile = Union[str, bytes, "os.PathLike[Any]", BinaryIO]
+
+_READ, _WRITE = "rb", "wb"
+_MODES = {"r": "rb", "rb": "rb", "w": "wb", "wb": "wb", "x": "xb", "xb": "xb", "a": "ab", "ab": "ab"}
+
+
+class NNCompFile(io.BufferedIOBase):
+    """A .nnc archive opened for reading or writing uncompressed bytes.
+
+    filename is a path, or a file object to read the archive from or write it to (left open at
+    close, as the standard modules do). mode: "r", "w", "x" (fail if the file exists) or "a"
+    (append: concatenated archives are one archive), "b" optional. The keywords after mode are
+    compress_stream()'s for a writer and decompress()'s for a reader; giving one to the other
+    direction is an error.
+    """
+
+    def __init__(self, filename: PathOrFile, mode: str = "r", *, preset: Optional[str] = None,
+                 block_size: Optional[int] = None, threads: Optional[int] = None,
+                 device: Optional[str] = None, verify: Optional[bool] = None,
+                 fallback: Optional[bool] = None, ignore_fingerprint: Optional[bool] = None,
+                 max_length: Optional[int] = None, max_params: Optional[int] = None):
+        if mode not in _MODES:
+            raise ValueError(f"invalid mode {mode!r}: use 'r', 'w', 'x' or 'a', optionally with 'b'")
+        self._fp: Optional[BinaryIO] = None  # closed, until a file is open
+        self._mode = _READ if _MODES[mode] == "rb" else _WRITE
+        writing = {"preset": preset, "block_size": block_size, "threads": threads,
+                   "device": device, "verify": verify, "fallback": fallback}
+        reading = {"ignore_fingerprint": ignore_fingerprint, "max_length": max_length,
+                   "max_params": max_params}
+        wrong = [k for k, v in (reading if self._mode == _WRITE else writing).items() if v is not None]
+        if wrong:
+            raise ValueError(f"{', '.join(wrong)}: not an option for "
+                             f"{'writing' if self._mode == _WRITE else 'reading'}")
+        if self._mode == _WRITE:
+            self._preset = preset or presets.DEFAULT_PRESET
+            presets.get(self._preset)  # a wrong preset or device fails here, not at the first block
+            device = determinism.check_device(device or "cpu")
+            self._block_size = api.DEFAULT_BLOCK_SIZE if block_size is None else block_size
+            if self._block_size < 1:
+                raise ValueError("block_size must be positive")
+            self._threads, self._device = threads, device
+            self._verify, self._fallback = bool(verify), fallback is None or fallback
+            self._buf = bytearray()
+            self._frames = 0
+            self._failed = False  # a block failed: the archive cannot be completed
+        else:
+            self._ignore_fingerprint = bool(ignore_fingerprint)
+            self._max_params = api.DEFAULT_MAX_PARAMS if max_params is None else max_params
+            self._max_length = container.MAX_LENGTH if max_length is None else max_length
+            self._chunk, self._offset = b"", 0  # the frame being read, and how much of it was
+            self._error: Optional[BaseException] = None
+        fp: BinaryIO
+        if isinstance(filename, (str, bytes, os.PathLike)):
+            fp, self._own = cast(BinaryIO, builtins.open(filename, _MODES[mode])), True
+        elif hasattr(filename, "read" if self._mode == _READ else "write"):
+            fp, self._own = filename, False
+        else:
+            raise TypeError("filename must be a path or a file object")
+        self._fp = fp
+        self._pos = 0  # uncompressed bytes read or written
+        if self._mode == _READ:
+            self._start = fp.tell() if _seekable(fp) else 0
+            self._frames_in: Iterator[Frame] = container.read_frames(fp, self._max_length)
+
+    # -- io.BufferedIOBase --
+
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    @property
+    def name(self) -> Any:
+        return self._file().name
+
+    @property
+    def closed(self) -> bool:
+        return self._fp is None
+
+    def fileno(self) -> int:
+        return self._file().fileno()
+
+    def readable(self) -> bool:
+        self._file()
+        return self._mode == _READ
+
+    def writable(self) -> bool:
+        self._file()
+        return self._mode == _WRITE
+
+    def seekable(self) -> bool:
+        return self.readable() and _seekable(self._file())
+
+    def tell(self) -> int:
+        self._file()
+        return self._pos
+
+    def close(self) -> None:
+        """Compress what is left (a writer) and close the file, if this object opened it."""
+        fp = self._fp
+        if fp is None:
+            return
+        try:
+            # An empty input still gets its frame: an empty file is not an archive. After a
+            # block failed, nothing more is compressed (minutes, after a Ctrl-C say).
+            if self._mode == _WRITE and not self._failed and (self._buf or not self._frames):
+                self._write_frame(len(self._buf))
+        finally:
+            try:
+                super().close()  # calls flush() while the file is still open
+            finally:
+                self._fp = None
+                if self._mode == _WRITE:
+                    self._buf = bytearray()
+                if self._own:
+                    fp.close()
+
+    def flush(self) -> None:
+        """Flush the underlying file; a block still being filled stays here (see the module)."""
+        fp = self._file()
+        if self._mode == _WRITE:
+            fp.flush()
+
+    # -- writing --
+
+    def write(self, data: Any) -> int:
+        self._check_mode(_WRITE)
+        if self._failed:
+            raise NNCompError("an earlier block failed to compress: the archive holds only the "
+                              "blocks before it")
+        view = memoryview(data).cast("B")
+        self._buf += view
+        self._pos += len(view)
+        while len(self._buf) >= self._block_size:
+            self._write_frame(self._block_size)
+        return len(view)
+
+    def _write_frame(self, n: int) -> None:
+        """Compress the buffer's first n bytes into a frame and write it."""
+        try:
+            blob, _ = api.compress_info(bytes(self._buf[:n]), self._preset, threads=self._threads,
+                                        device=self._device, verify=self._verify,
+                                        fallback=self._fallback)
+            self._file().write(blob)
+        except BaseException:
+            self._failed = True
+            raise
+        del self._buf[:n]
+        self._frames += 1
+
+    # -- reading --
+
+    def read(self, size: Optional[int] = -1) -> bytes:
+        self._check_mode(_READ)
+        parts = []
+        if size is None or size < 0:
+            while self._fill():
+                parts.append(self._take(len(self._chunk) - self._offset))
+            return b"".join(parts)
+        left = size
+        while left > 0 and self._fill():
+            parts.append(self._take(min(left, len(self._chunk) - self._offset)))
+            left -= len(parts[-1])
+        return b"".join(parts)
+
+    def read1(self, size: int = -1) -> bytes:
+        """At most size bytes, decoding at most one frame."""
+        self._check_mode(_READ)
+        if not size or not self._fill():
+            return b""
+        avail = len(self._chunk) - self._offset
+        return self._take(avail if size < 0 else min(size, avail))
+
+    def peek(self, size: int = 0) -> bytes:
+        """What the next read returns, without consuming it: the rest of the current frame."""
+        self._check_mode(_READ)
+        if not self._fill():
+            return b""
+        return bytes(memoryview(self._chunk)[self._offset:])
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Seek in the uncompressed data. Backwards starts again from the first frame; frames
+        wholly before the target are skipped without running their model."""
+        self._check_mode(_READ)
+        if not _seekable(self._file()):
+            raise io.UnsupportedOperation("the archive's file is not seekable")
+        if whence == io.SEEK_CUR:
+            offset += self._pos
+        elif whence == io.SEEK_END:
+            self._skip_to(None)
+            offset += self._pos
+        elif whence != io.SEEK_SET:
+            raise ValueError(f"invalid whence {whence!r}")
+        if offset < 0:
+            raise ValueError(f"negative seek position {offset}")
+        if offset < self._pos:
+            self._rewind()
+        self._skip_to(offset)
+        return self._pos
+
+    def _fill(self) -> bool:
+        """Make the current frame's rest non-empty; False at the end of the archive."""
+        while self._offset >= len(self._chunk):
+            frame = self._next_frame()
+            if frame is None:
+                return False
+            self._set_chunk(frame)
+        return True
+
+    def _next_frame(self) -> Optional[Frame]:
+        # A failed read stays failed: the frame generator is finished after an error and would
+        # otherwise look like the end of the archive.
+        if self._error is not None:
+            raise self._error
+        try:
+            return next(self._frames_in, None)
+        except Exception as e:
+            self._error = e
+            raise
+
+    def _set_chunk(self, frame: Frame) -> None:
+        try:
+            self._chunk = api.decode_frame(frame, self._ignore_fingerprint, None, self._max_params)
+        except Exception as e:
+            self._error = e
+            raise
+        self._offset = 0
+
+    def _take(self, n: int) -> bytes:
+        out = bytes(memoryview(self._chunk)[self._offset:self._offset + n])
+        self._offset += n
+        self._pos += n
+        return out
+
+    def _skip_to(self, target: Optional[int]) -> None:
+        """Read forward to uncompressed position target (None: the end) or the end."""
+        while target is None or self._pos < target:
+            if self._offset < len(self._chunk):
+                avail = len(self._chunk) - self._offset
+                n = avail if target is None else min(avail, target - self._pos)
+                self._offset += n
+                self._pos += n
+                continue
+            frame = self._next_frame()
+            if frame is None:
+                return
+            if target is None or self._pos + frame.length <= target:
+                self._pos += frame.length  # wholly skipped: not decoded
+            else:
+                self._set_chunk(frame)
+
+    def _rewind(self) -> None:
+        fp = self._file()
+        fp.seek(self._start)
+        self._frames_in = container.read_frames(fp, self._max_length)
+        self._chunk, self._offset, self._pos, self._error = b"", 0, 0, None
+
+    # -- checks --
+
+    def _file(self) -> BinaryIO:
+        """The archive's file, while this object is open."""
+        if self._fp is None:
+            raise ValueError("I/O operation on closed file")
+        return self._fp
+
+    def _check_mode(self, mode: str) -> None:
+        self._file()
+        if self._mode != mode:
+            raise io.UnsupportedOperation("file not open for " + ("reading" if mode == _READ else "writing"))
+
+
+def _seekable(f: Any) -> bool:
+    return bool(getattr(f, "seekable", lambda: False)())
+
+
+def open(filename: PathOrFile, mode: str = "rb", *, encoding: Optional[str] = None,
+         errors: Optional[str] = None, newline: Optional[str] = None,
+         **options: Any) -> Union[NNCompFile, io.TextIOWrapper]:
+    """Open a .nnc archive in binary ("rb", "wb", "xb", "ab"; "b" may be left out) or text mode
+    ("rt", "wt", "xt", "at"), as gzip.open and lzma.open do. options are NNCompFile's: preset,
+    block_size, threads, device, verify, fallback for writing; ignore_fingerprint, max_length,
+    max_params for reading."""
+    if "t" in mode:
+        if "b" in mode:
+            raise ValueError(f"invalid mode {mode!r}: text and binary at once")
+    else:
+        for name, value in (("encoding", encoding), ("errors", errors), ("newline", newline)):
+            if value is not None:
+                raise ValueError(f"{name} is for text mode only")
+    binary = NNCompFile(filename, mode.replace("t", ""), **options)
+    if "t" not in mode:
+        return binary
+    return io.TextIOWrapper(binary, io.text_encoding(encoding), errors, newline)
