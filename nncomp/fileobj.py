@@ -191,11 +191,29 @@ class NNCompFile(io.BufferedIOBase):
         return self._take(avail if size < 0 else min(size, avail))
 
     def peek(self, size: int = 0) -> bytes:
-        """What the next read returns, without consuming it: the rest of the current frame."""
+        """The next bytes, not consumed: at least size (or a buffer's worth) where the current
+        frame has them."""
         self._check_mode(_READ)
         if not self._fill():
             return b""
-        return bytes(memoryview(self._chunk)[self._offset:])
+        n = max(size, io.DEFAULT_BUFFER_SIZE)
+        return bytes(memoryview(self._chunk)[self._offset:self._offset + n])
+
+    def readline(self, size: Optional[int] = -1) -> bytes:
+        # Searched in place: IOBase's readline would peek (copy) once per line.
+        self._check_mode(_READ)
+        limit = -1 if size is None or size < 0 else size
+        parts, n = [], 0
+        while n != limit and self._fill():
+            end = self._chunk.find(b"\n", self._offset)
+            stop = len(self._chunk) if end < 0 else end + 1
+            if limit >= 0:
+                stop = min(stop, self._offset + limit - n)
+            parts.append(self._take(stop - self._offset))
+            n += len(parts[-1])
+            if stop == end + 1:
+                break
+        return b"".join(parts)
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Seek in the uncompressed data. Backwards starts again from the first frame; frames

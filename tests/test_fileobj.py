@@ -59,7 +59,12 @@ def test_reads_of_every_kind(archive):
         assert f.read() == DATA[at + BLOCK:]
         assert f.read() == b"" and f.read1() == b"" and f.peek() == b""
     with _reader(archive) as f:
-        assert list(f) == DATA.splitlines(keepends=True)
+        assert list(f) == DATA.splitlines(keepends=True)  # lines that cross frames too
+    with _reader(archive) as f:
+        f.seek(BLOCK - 5)  # a line of 56 bytes across the first frame boundary
+        assert f.readline(3) == DATA[BLOCK - 5:BLOCK - 2]
+        assert f.readline(0) == b""
+        assert f.readline() == DATA[BLOCK - 2:].split(b"\n")[0] + b"\n"
     buf = bytearray(100)
     with _reader(archive) as f:
         assert f.readinto(buf) == 100 and bytes(buf) == DATA[:100]
