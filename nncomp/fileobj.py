@@ -197,7 +197,7 @@ class NNCompFile(io.BufferedIOBase):
         if not self._fill():
             return b""
         n = max(size, io.DEFAULT_BUFFER_SIZE)
-        return bytes(memoryview(self._chunk)[self._offset:self._offset + n])
+        return self._chunk[self._offset:self._offset + n]
 
     def readline(self, size: Optional[int] = -1) -> bytes:
         # Searched in place: IOBase's readline would peek (copy) once per line.
@@ -264,7 +264,7 @@ class NNCompFile(io.BufferedIOBase):
         self._offset = 0
 
     def _take(self, n: int) -> bytes:
-        out = bytes(memoryview(self._chunk)[self._offset:self._offset + n])
+        out = self._chunk[self._offset:self._offset + n]
         self._offset += n
         self._pos += n
         return out
