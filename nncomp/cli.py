@@ -316,8 +316,14 @@ def _other_commands() -> dict[str, click.Command]:
 
 
 def _invoke(cmd: click.Command, args: list[str], prog: str) -> None:
+    # Not cmd.main(): its KeyboardInterrupt handler prints a blank line first, so the message
+    # of a Ctrl-C would depend on whether it landed before click took over (seen: a fast
+    # machine's interrupt 0.15 s after start gave "\nnncomp: interrupted", a slower one's not).
     try:
-        cmd.main(args, prog_name=prog, standalone_mode=False)
+        with cmd.make_context(prog, args) as ctx:
+            cmd.invoke(ctx)
+    except click.exceptions.Exit as e:  # --help, --version
+        sys.exit(e.exit_code)
     except click.ClickException as e:
         e.show()
         sys.exit(ERROR)

@@ -190,7 +190,8 @@ def test_signal_leaves_no_partial_output(nncomp_cmd, tmp_path, sig, code):
     p.send_signal(sig)
     _, err = p.communicate(timeout=60)
     assert p.returncode == code, err.decode()
-    assert b"Traceback" not in err
+    # The same one line wherever the signal lands (click's own handler would add a blank line).
+    assert err == {130: b"nncomp: interrupted\n", 143: b"nncomp: terminated\n"}[code]
     assert sorted(os.listdir(tmp_path)) == ["big"] and src.read_bytes() == TEXT * 40
 
 
