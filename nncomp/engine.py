@@ -269,12 +269,13 @@ def encode(data: bytes | np.ndarray, cfg: LSTMConfig, threads: int,
 
 
 def decode(payload: bytes, n: int, cfg: LSTMConfig, threads: int,
-           progress: Optional[Progress] = None, device: str = "cpu") -> tuple[np.ndarray, RunStats]:
+           progress: Optional[Progress] = None, timings: Optional[dict] = None,
+           device: str = "cpu") -> tuple[np.ndarray, RunStats]:
     """The n symbols coded in payload."""
     coder = Decoder(payload)
     tok = token_buffer(n, cfg.streams, cfg.vocab)
     # constriction's quantised probabilities are within a few % of the float ones in cost.
     max_bits = 1.05 * 8 * len(payload) + 4096
-    stats = run(cfg, n, coder, tok, threads, progress, max_bits, device=device)
+    stats = run(cfg, n, coder, tok, threads, progress, max_bits, timings=timings, device=device)
     coder.finish()
     return from_streams(tok, n), stats

@@ -3,7 +3,11 @@
 model's FLOP rate against a GEMM peak measured in the same run (issue: ratio and speed).
 
     .venv/bin/python scripts/profile_engine.py [--preset fast] [--bytes 200000] [--device cuda]
-        [--set hidden=1024 --set lr=0.002 ...] [FILE]
+        [--set hidden=1024 --set lr=0.002 ...] [--decode] [FILE]
+
+--decode also decodes what was encoded (checked against the input) and prints the decoder's
+split beside the encoder's: the two directions run one loop, so a gap between them is the
+coder's or the memory's, and this says which phase holds it.
 
 FLOPs counted: 2 per multiply-add of the stepwise LSTM cells or Transformer blocks and the head
 (predict), and 3x the forward count for a training block (forward + backward). Embedding
@@ -18,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +98,7 @@ def main() -> None:
     ap.add_argument("--streams", type=int, default=0, help="force B (default: the preset's choice)")
     ap.add_argument("--text-vocab", type=int, help="override the preset's text dictionary size (0: bytes)")
     ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    ap.add_argument("--decode", action="store_true", help="decode too, and time its phases")
     ap.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
                     help="override a config field (repeatable)")
     a = ap.parse_args()
@@ -106,9 +112,17 @@ def main() -> None:
     cfg, symbols, _ = api.prepare(data, cfg, a.device)
     timings: dict[str, float] = {"dictionary": time.perf_counter() - t0}
     t0 = time.perf_counter()
-    _, stats = engine.encode(symbols, cfg, a.threads, _progress(len(data)), timings=timings,
-                             device=a.device)
+    payload, stats = engine.encode(symbols, cfg, a.threads, _progress(len(data)), timings=timings,
+                                   device=a.device)
     wall = time.perf_counter() - t0 + timings["dictionary"]
+    dtimings: dict[str, float] = {}
+    if a.decode:
+        t0 = time.perf_counter()
+        decoded, _ = engine.decode(payload, len(symbols), cfg, a.threads, _progress(len(data)),
+                                   timings=dtimings, device=a.device)
+        dtimings["wall"] = time.perf_counter() - t0
+        if not np.array_equal(decoded, np.asarray(symbols)):
+            raise SystemExit("decode: the symbols differ from the input")
     n = len(symbols)
     flops = step_flops(cfg) * n * 4  # predict once, train 3x
     dtype = torch.float32 if a.device == "cpu" else torch.bfloat16
@@ -122,9 +136,14 @@ def main() -> None:
           f"({stats.bits / len(data):.3f} bits/byte, model only)")
     print(f"steps      {-(-n // cfg.streams):,}: {wall / -(-n // cfg.streams) * 1e6:.0f} µs per step of B symbols")
     for k in ("dictionary", "predict", "code", "match", "bookkeeping", "train"):
-        print(f"  {k:<11} {timings.get(k, 0.0):7.2f} s  {100 * timings.get(k, 0.0) / wall:5.1f} %")
+        print(f"  {k:<11} {timings.get(k, 0.0):7.2f} s  {100 * timings.get(k, 0.0) / wall:5.1f} %"
+              + (f"   decode {dtimings.get(k, 0.0):7.2f} s" if dtimings else ""))
     rest = wall - sum(timings.values())
     print(f"  {'other':<11} {rest:7.2f} s  {100 * rest / wall:5.1f} %")
+    if dtimings:
+        dwall = dtimings.pop("wall")
+        print(f"decode     {len(data) / dwall / 1e3:.1f} kB/s ({dwall:.2f} s, the dictionary not "
+              f"counted), symbols checked")
     rate = flops / wall / 1e9
     print(f"model      {flops / 1e9:.2f} GFLOP in {wall:.1f} s = {rate:.2f} GFLOP/s; "
           f"GEMM peak here {peak:.0f} GFLOP/s {str(dtype)[6:]}: {100 * rate / peak:.2f} % utilisation")
