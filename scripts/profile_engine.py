@@ -137,7 +137,7 @@ def main() -> None:
     print(f"steps      {-(-n // cfg.streams):,}: {wall / -(-n // cfg.streams) * 1e6:.0f} µs per step of B symbols")
     for k in ("dictionary", "predict", "code", "match", "bookkeeping", "train"):
         print(f"  {k:<11} {timings.get(k, 0.0):7.2f} s  {100 * timings.get(k, 0.0) / wall:5.1f} %"
-              + (f"   decode {dtimings.get(k, 0.0):7.2f} s" if dtimings else ""))
+              + (f"   decode {dtimings.get(k, 0.0):7.2f} s" if dtimings and k != "dictionary" else ""))
     rest = wall - sum(timings.values())
     print(f"  {'other':<11} {rest:7.2f} s  {100 * rest / wall:5.1f} %")
     if dtimings:
