@@ -121,7 +121,9 @@ def main() -> None:
         decoded, _ = engine.decode(payload, len(symbols), cfg, a.threads, _progress(len(data)),
                                    timings=dtimings, device=a.device)
         dtimings["wall"] = time.perf_counter() - t0
-        if not np.array_equal(decoded, np.asarray(symbols)):
+        # Byte-coded input (no dictionary) is bytes here, the decoder's output an array.
+        expected = np.frombuffer(symbols, np.uint8) if isinstance(symbols, bytes) else symbols
+        if not np.array_equal(decoded, expected):
             raise SystemExit("decode: the symbols differ from the input")
     n = len(symbols)
     flops = step_flops(cfg) * n * 4  # predict once, train 3x
