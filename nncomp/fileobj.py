@@ -34,6 +34,11 @@ class NNCompFile(io.BufferedIOBase):
     direction is an error.
     """
 
+    # A reader's state (_read_from_start): the frames still to come, and the error that ended
+    # reading, raised again by every later read.
+    _frames_in: Iterator[Frame]
+    _error: Optional[BaseException]
+
     def __init__(self, filename: PathOrFile, mode: str = "r", *, preset: Optional[str] = None,
                  block_size: Optional[int] = None, threads: Optional[int] = None,
                  device: Optional[str] = None, verify: Optional[bool] = None,
@@ -67,8 +72,6 @@ class NNCompFile(io.BufferedIOBase):
             self._ignore_fingerprint = bool(ignore_fingerprint)
             self._max_params = api.DEFAULT_MAX_PARAMS if max_params is None else max_params
             self._max_length = container.MAX_LENGTH if max_length is None else max_length
-            self._chunk, self._offset = b"", 0  # the frame being read, and how much of it was
-            self._error: Optional[BaseException] = None
         fp: BinaryIO
         if isinstance(filename, (str, bytes, os.PathLike)):
             fp, self._own = cast(BinaryIO, builtins.open(filename, _MODES[mode])), True
@@ -80,7 +83,7 @@ class NNCompFile(io.BufferedIOBase):
         self._pos = 0  # uncompressed bytes read or written
         if self._mode == _READ:
             self._start = fp.tell() if _seekable(fp) else 0
-            self._frames_in: Iterator[Frame] = container.read_frames(fp, self._max_length)
+            self._read_from_start()
 
     # -- io.BufferedIOBase --
 
@@ -287,10 +290,15 @@ class NNCompFile(io.BufferedIOBase):
                 self._set_chunk(frame)
 
     def _rewind(self) -> None:
-        fp = self._file()
-        fp.seek(self._start)
-        self._frames_in = container.read_frames(fp, self._max_length)
-        self._chunk, self._offset, self._pos, self._error = b"", 0, 0, None
+        self._file().seek(self._start)
+        self._read_from_start()
+
+    def _read_from_start(self) -> None:
+        """Reading state for the archive's first frame, the file being positioned there."""
+        self._frames_in = container.read_frames(self._file(), self._max_length)
+        self._chunk, self._offset = b"", 0  # the frame being read, and how much of it was
+        self._pos = 0
+        self._error = None
 
     # -- checks --
 
