@@ -1,8 +1,7 @@
 """Records the probability each coded symbol had (after sse, as coded), in coding order:
     python true_probs.py PRESET BYTES STREAMS OUT.npy [KEY=VALUE ...]
-on the first BYTES of silesia/dickens (NNCOMP_DATA or ../shared/corpora)."""
+on the first BYTES of silesia/dickens, found as `nncomp bench --corpus dickens` finds it."""
 import dataclasses
-import os
 import sys
 import time
 from pathlib import Path
@@ -11,12 +10,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
-from nncomp import api, coder, engine, presets  # noqa: E402
+from nncomp import api, coder, corpora, engine, presets  # noqa: E402
 from profile_engine import override  # noqa: E402
 
 preset, nbytes, B, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-data_dir = Path(os.environ.get("NNCOMP_DATA", ROOT.parent / "shared" / "corpora"))
-data = (data_dir / "silesia" / "dickens").read_bytes()[:nbytes]
+data = corpora.resolve("dickens").files[0][1].read_bytes()[:nbytes]
 cfg = override(dataclasses.replace(presets.get(preset), streams=B), sys.argv[5:])
 cfg, symbols, _ = api.prepare(data, cfg, "cpu")
 seen = []
