@@ -115,12 +115,12 @@ def main() -> None:
     payload, stats = engine.encode(symbols, cfg, a.threads, _progress(len(data)), timings=timings,
                                    device=a.device)
     wall = time.perf_counter() - t0 + timings["dictionary"]
-    dtimings: dict[str, float] = {}
+    dtimings: dict[str, float] = {}  # the decoder's phases, filled only with --decode
     if a.decode:
         t0 = time.perf_counter()
         decoded, _ = engine.decode(payload, len(symbols), cfg, a.threads, _progress(len(data)),
                                    timings=dtimings, device=a.device)
-        dtimings["wall"] = time.perf_counter() - t0
+        dwall = time.perf_counter() - t0
         # Byte-coded input (no dictionary) is bytes here, the decoder's output an array.
         expected = np.frombuffer(symbols, np.uint8) if isinstance(symbols, bytes) else symbols
         if not np.array_equal(decoded, expected):
@@ -139,11 +139,10 @@ def main() -> None:
     print(f"steps      {-(-n // cfg.streams):,}: {wall / -(-n // cfg.streams) * 1e6:.0f} µs per step of B symbols")
     for k in ("dictionary", "predict", "code", "match", "bookkeeping", "train"):
         print(f"  {k:<11} {timings.get(k, 0.0):7.2f} s  {100 * timings.get(k, 0.0) / wall:5.1f} %"
-              + (f"   decode {dtimings.get(k, 0.0):7.2f} s" if dtimings and k != "dictionary" else ""))
+              + (f"   decode {dtimings.get(k, 0.0):7.2f} s" if a.decode and k != "dictionary" else ""))
     rest = wall - sum(timings.values())
     print(f"  {'other':<11} {rest:7.2f} s  {100 * rest / wall:5.1f} %")
-    if dtimings:
-        dwall = dtimings.pop("wall")
+    if a.decode:
         print(f"decode     {len(data) / dwall / 1e3:.1f} kB/s ({dwall:.2f} s, the dictionary not "
               f"counted), symbols checked")
     rate = flops / wall / 1e9
