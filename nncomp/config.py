@@ -45,7 +45,7 @@ BOUNDS = {
 # Fields added after archives were written without them: absent means this value.
 OPTIONAL = {"text_vocab": 0, "train_head_dtype": "", "context": 0, "arch": "lstm", "heads": 0,
             "memory": 0, "float32_below": 0, "lr_end": 0.0, "text_case": False,
-            "sse": False, "lr_below": 0, "lr_few": 0.0}
+            "sse": False, "lr_below": 0, "lr_few": 0.0, "reuse_probs": False}
 ARCHS = ("lstm", "transformer")
 
 
@@ -81,6 +81,7 @@ class LSTMConfig:
     train_dtype: str = "float32"  # autocast dtype of the training forward/backward
     train_head_dtype: str = ""  # autocast dtype of the head in training; "" = train_dtype
     float32_below: int = 0  # under this many streams every path runs in float32 (resolve_streams)
+    reuse_probs: bool = False  # training takes its output gradient from the step's probabilities
     arch: str = "lstm"
     heads: int = 0  # Transformer: attention heads
     memory: int = 0  # Transformer: positions each step attends to, itself included

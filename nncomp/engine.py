@@ -123,6 +123,8 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
             graphed = GraphedStep(model, state)
             state = graphed.state  # the graph's own buffers, updated in place by each step
         block_state = model.block_start(state)
+        # With reuse_probs, the step's own output for each row of the block, for training.
+        block_probs = torch.empty(T, B, cfg.vocab, device=dev) if cfg.reuse_probs else None
 
         def feature_arrays(rows: int | slice) -> list[np.ndarray]:
             """The features predicting a row [B] or rows [R, B] that the config uses: the match
@@ -142,9 +144,13 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
             k = int(active[t])
             if graphed is not None:
                 probs = graphed([tok[t], *feature_arrays(t + 1)], k).numpy()  # [k, V]
+                out = graphed.probs  # [B, V]
             else:
                 prev = tok_t[t].long().to(dev)  # [B]
-                probs = model.step(prev, state, *features(t + 1))[:k].cpu().numpy()  # [k, V]
+                out = model.step(prev, state, *features(t + 1))  # [B, V]
+                probs = out[:k].cpu().numpy()  # [k, V]; on the CPU the same memory as out
+            if block_probs is not None:
+                block_probs[t % T].copy_(out)  # before sse adjusts probs in place
             if sse is not None:
                 match_row = (mm.pred[t + 1, :k], mm.bucket[t + 1, :k]) if mm is not None else ()
                 sse.adjust(probs, *match_row)
@@ -172,7 +178,8 @@ def run(cfg: LSTMConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thre
             clock("bookkeeping")
             if (t + 1) % T == 0 and t + 1 < L:
                 blk = tok_t[t + 1 - T:t + 2].long().to(dev)  # [T+1, B]
-                model.train_block(blk[:-1], blk[1:], block_state, *features(slice(t + 2 - T, t + 2)))
+                model.train_block(blk[:-1], blk[1:], block_state, *features(slice(t + 2 - T, t + 2)),
+                                  probs=block_probs)
                 block_state = model.block_start(state)
                 clock("train")
                 if ctr["coded"] - ctr["seg_start"] >= cfg.coder_segment:

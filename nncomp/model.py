@@ -39,7 +39,7 @@ class Predictor(nn.Module):
 
     A subclass builds its core between `embed` and `head` (F features per position), calls
     `_init_features(E, F)` inside its seeded block and `_finish_init(device)` at the end, and
-    defines initial_state, _core_weights, _predict, forward and block_start."""
+    defines initial_state, _core_weights, _predict, features and block_start."""
 
     def _init_features(self, E: int, F_: int) -> None:
         cfg = self.cfg
@@ -194,6 +194,16 @@ class Predictor(nn.Module):
             x = x + self.match_emb(pred) + self.len_emb(bucket)  # [T, B, E]
         return x
 
+    def forward(self, inputs: torch.Tensor, state: list, pred: torch.Tensor | None = None,
+                bucket: torch.Tensor | None = None, ctx: tuple | None = None) -> torch.Tensor:
+        """inputs, pred, bucket: [T, B] int64; ctx: [T, B, K] each; state: what block_start
+        returned. Returns logits [T, B, V]."""
+        return self._output(self.features(inputs, state, pred, bucket), pred, bucket, ctx)
+
+    def features(self, inputs: torch.Tensor, state: list, pred: torch.Tensor | None = None,
+                 bucket: torch.Tensor | None = None) -> torch.Tensor:
+        raise NotImplementedError
+
     def _output(self, h: torch.Tensor, pred: torch.Tensor | None, bucket: torch.Tensor | None,
                 ctx: tuple | None) -> torch.Tensor:
         """logits [T, B, V] from the core's features h [T, B, F]."""
@@ -226,6 +236,35 @@ class Predictor(nn.Module):
         logp = F.log_softmax(logits, -1)  # [N, V]
         return -logp.gather(1, targets.unsqueeze(1)).mean()
 
+    def _reused(self, probs: torch.Tensor, targets: torch.Tensor, inputs: torch.Tensor,
+                state: list, pred: torch.Tensor | None, bucket: torch.Tensor | None,
+                ctx: tuple | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The block's mean cross-entropy, and an objective with its gradient whose output
+        gradient (softmax - one-hot) is taken from the step's probabilities instead of
+        recomputed: the head's forward product, its softmax and its [T, B, V] copies are skipped.
+        The step computed the same function of the same weights and states, in its own
+        rounding."""
+        V = self.cfg.vocab
+        p = probs.reshape(-1, V)  # [N, V]
+        rows, tgt = torch.arange(len(p), device=p.device), targets.reshape(-1)
+        loss = -torch.log(p[rows, tgt].clamp_min(2.0**-126)).mean()
+        g = p.clone()
+        g[rows, tgt] -= 1.0
+        g = g.mul_(1.0 / len(p)).view(probs.shape)  # [T, B, V]: dloss/dlogits
+        h = self.features(inputs, state, pred, bucket)  # [T, B, F]
+        dt = DTYPES[self.cfg.train_head_dtype or self.cfg.train_dtype]
+        # d(Σ g·logits) is the loss's gradient: the head's part without its forward product.
+        surrogate = _HeadGrad.apply(h, self.head.weight, self.head.bias, g, dt)
+        if self.cfg.match:
+            hit = pred < V
+            at = g.gather(-1, torch.where(hit, pred, 0).unsqueeze(-1)).squeeze(-1)  # [T, B]
+            surrogate = surrogate + (at * hit * self.bonus[bucket]).sum()
+        if self.cfg.context:
+            gate = self.ctx_gate(h).float()[..., self._ctx_order]  # [T, B, K]
+            bonus = self._ctx_bonus(self._ctx_table(), ctx[1], gate)
+            surrogate = surrogate + (g.gather(-1, ctx[0]) * bonus).sum()
+        return loss, surrogate
+
     def set_run_length(self, updates: int) -> None:
         """How many updates the whole run takes: lr_end is reached at the last one. Both
         directions know it from the symbol count, before the first symbol is coded."""
@@ -242,21 +281,48 @@ class Predictor(nn.Module):
 
     def train_block(self, inputs: torch.Tensor, targets: torch.Tensor, state: list,
                     pred: torch.Tensor | None = None, bucket: torch.Tensor | None = None,
-                    ctx: tuple | None = None) -> float:
+                    ctx: tuple | None = None, probs: torch.Tensor | None = None) -> float:
         """One truncated-BPTT Adam update on a [T, B] block; state: what block_start returned
-        before its first step."""
+        before its first step; probs [T, B, V]: what `step` predicted for the block's targets,
+        which training with `reuse_probs` takes its output gradient from."""
         low = self.cfg.train_dtype != "float32"
         with torch.autocast(self.device.type, dtype=DTYPES[self.cfg.train_dtype], enabled=low):
-            logits = self.forward(inputs, state, pred, bucket, ctx)
-        loss = self._loss(logits.float().reshape(-1, self.cfg.vocab), targets.reshape(-1))
+            if self.cfg.reuse_probs:
+                loss, objective = self._reused(probs, targets, inputs, state, pred, bucket, ctx)
+            else:
+                logits = self.forward(inputs, state, pred, bucket, ctx)
+        if not self.cfg.reuse_probs:
+            loss = objective = self._loss(logits.float().reshape(-1, self.cfg.vocab),
+                                          targets.reshape(-1))
         self.opt.zero_grad()
-        loss.backward()
+        objective.backward()
         if self.cfg.grad_clip:
             nn.utils.clip_grad_norm_(self.parameters(), self.cfg.grad_clip, foreach=True)
         self.opt.step(self.lr_now())
         self.updates += 1
         self._refresh_step_weights()
         return float(loss.detach())
+
+
+class _HeadGrad(torch.autograd.Function):
+    """Σ g · (h Wᵀ + b) for a fixed g [T, B, V], as a gradient only: backward gives g W, gᵀ h and
+    Σ g (the products in dtype, as autocast would run the head) and forward computes nothing."""
+
+    @staticmethod
+    def forward(ctx, h, weight, bias, g, dtype):
+        ctx.save_for_backward(h, weight, g)
+        ctx.dtype = dtype
+        return h.new_zeros((), dtype=torch.float32)
+
+    @staticmethod
+    def backward(ctx, grad):
+        h, weight, g = ctx.saved_tensors
+        dt, F_ = ctx.dtype, h.shape[-1]
+        g2 = (g * grad).reshape(-1, g.shape[-1]).to(dt)  # [N, V]
+        dh = (g2 @ weight.to(dt)).view(h.shape).to(h.dtype)  # [T, B, F]
+        dw = (g2.t() @ h.reshape(-1, F_).to(dt)).to(weight.dtype)  # [V, F]
+        db = g2.float().sum(0).to(weight.dtype)  # [V]
+        return dh, dw, db, None, None
 
 
 class LSTMPredictor(Predictor):
@@ -301,10 +367,10 @@ class LSTMPredictor(Predictor):
             inp = torch.cat([x, h], 1)  # [B, E+H]
         return self._step_output(torch.cat(outs, 1), pred, bucket, ctx), new
 
-    def forward(self, inputs: torch.Tensor, state: list, pred: torch.Tensor | None = None,
-                bucket: torch.Tensor | None = None, ctx: tuple | None = None) -> torch.Tensor:
-        """inputs, pred, bucket: [T, B] int64; ctx: [T, B, K] each; state: per-layer (h, c)
-        [B, H]. Returns logits [T, B, V]."""
+    def features(self, inputs: torch.Tensor, state: list, pred: torch.Tensor | None = None,
+                 bucket: torch.Tensor | None = None) -> torch.Tensor:
+        """inputs, pred, bucket: [T, B] int64; state: per-layer (h, c) [B, H]. Returns the
+        head's input [T, B, L·H]."""
         x = self._input(inputs, pred, bucket)  # [T, B, E]
         inp, outs = x, []
         for i, lstm in enumerate(self.lstms):
@@ -312,7 +378,7 @@ class LSTMPredictor(Predictor):
             out, _ = lstm(inp, (h0, c0))  # [T, B, H]
             outs.append(out)
             inp = torch.cat([x, out], 2)  # [T, B, E+H]
-        return self._output(torch.cat(outs, 2), pred, bucket, ctx)  # [T, B, V]
+        return torch.cat(outs, 2)  # [T, B, L·H]
 
 
 class GraphedStep:

@@ -30,7 +30,7 @@ PRESETS: dict[str, LSTMConfig] = {
     # streams as their inputs allow: rows, not bytes, set their time.
     "test": LSTMConfig(embed=8, hidden=16, layers=1, bptt=8, lr=1e-2, warmup=10, max_streams=8,
                        stream_len=1024, match=True, coder_segment=1024, text_vocab=512,
-                       context=2, sse=True),
+                       context=2, sse=True, reuse_probs=True),
     # The head's products are most of a training block at this width: in bf16 they take 40 %
     # of the fp32 time (all of dickens: training 57.7 -> 47.9 s, 1.925 -> 1.927 bits/byte);
     # the LSTM itself stays fp32, where bf16 does not pay at H=128.
@@ -50,7 +50,7 @@ PRESETS: dict[str, LSTMConfig] = {
     "fast": LSTMConfig(embed=32, hidden=128, layers=1, bptt=20, lr=2.5e-2, lr_end=2e-3,
                        lr_below=8, lr_few=5e-3, warmup=50, max_streams=64, stream_len=50_000,
                        match=True, text_vocab=1536, train_head_dtype="bfloat16", context=3,
-                       text_case=True, sse=True),
+                       text_case=True, sse=True, reuse_probs=True),
     # bf16 is ~35 % faster than fp32 at this width for a 0.05 % larger output.
     # All of dickens with orders 1-3: B=34 1.721 bits/byte at 32.5 kB/s, B=64 1.739 at 45.6.
     # 48k symbols per stream: silesia/xml (1.90 M symbols) gets B=39, 0.554 bits/byte at 37.0 /
@@ -63,7 +63,7 @@ PRESETS: dict[str, LSTMConfig] = {
     "default": LSTMConfig(embed=64, hidden=256, layers=2, bptt=20, lr=5e-3, warmup=50,
                           max_streams=64, stream_len=48_000, match=True, text_vocab=2048,
                           dtype="bfloat16", train_dtype="bfloat16", context=3,
-                          float32_below=16, text_case=True, sse=True),
+                          float32_below=16, text_case=True, sse=True, reuse_probs=True),
     # Prefixes mislead here: on the first 2 MB of dickens (B=16) T=10 and lr 4.5e-3 each took
     # ~0.6-0.9 % off, but all of dickens with T=10, lr 4e-3 gave 1.706 bits/byte at 12.7 kB/s
     # against 1.701 at 15.1 (B=31); hidden 704 or a third layer gained nothing there. Fewer
@@ -84,7 +84,7 @@ PRESETS: dict[str, LSTMConfig] = {
     "max": LSTMConfig(embed=64, hidden=512, layers=2, bptt=20, lr=4.5e-3, lr_end=7.5e-4, warmup=100,
                       max_streams=64, stream_len=120_000, match=True, text_vocab=4096,
                       dtype="bfloat16", train_dtype="bfloat16", context=3, float32_below=8,
-                      text_case=True, sse=True),
+                      text_case=True, sse=True, reuse_probs=True),
 }
 # Small inputs run few streams, and a step of few streams is bound by per-op cost and memory
 # traffic, where bf16's casts cost more than its products save. Symbols/s, float32 against

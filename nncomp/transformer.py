@@ -125,10 +125,10 @@ class TransformerPredictor(Predictor):
         h = F.layer_norm(x, (D,), w["norm_w"], w["norm_b"])
         return self._step_output(h, pred, bucket, ctx), state
 
-    def forward(self, inputs: torch.Tensor, state: list, pred: torch.Tensor | None = None,
-                bucket: torch.Tensor | None = None, ctx: tuple | None = None) -> torch.Tensor:
-        """The T positions just coded (inputs, pred, bucket [T, B]; ctx [T, B, K] each), the
-        rings (state) holding their predecessors. Returns logits [T, B, V]."""
+    def features(self, inputs: torch.Tensor, state: list, pred: torch.Tensor | None = None,
+                 bucket: torch.Tensor | None = None) -> torch.Tensor:
+        """The T positions just coded (inputs, pred, bucket [T, B]), the rings (state) holding
+        their predecessors. Returns the head's input [T, B, D]."""
         T, B = inputs.shape
         D, R, M = self.cfg.hidden, self.ring, self.cfg.memory
         p0 = int(self.pos) - T  # the block's first position
@@ -149,5 +149,4 @@ class TransformerPredictor(Predictor):
             x = x + blk.proj(att.transpose(1, 2).reshape(B, T, D))
             a, g = blk.ff_in(blk.ln2(x)).chunk(2, -1)
             x = x + blk.ff_out(F.gelu(a) * g)
-        h = self.norm(x).transpose(0, 1)  # [T, B, D]
-        return self._output(h, pred, bucket, ctx)
+        return self.norm(x).transpose(0, 1)  # [T, B, D]
