@@ -6,7 +6,9 @@ Two paths share one set of weights:
   decoder both call it, so both compute the same floats.
 - `train_block` runs the batched kernels (the fused nn.LSTM) over a [T, B] block with autograd
   and takes one Adam step. Its floats differ from `step`'s at ~1e-7, which does not matter: both
-  directions run it identically, and its output is only ever used to update the weights.
+  directions run it identically, and its output is only ever used to update the weights. With
+  `reuse_probs` it takes the gradient at the logits from `step`'s probabilities and computes only
+  the head's input: the head's forward product and softmax are not run twice.
 """
 from __future__ import annotations
 

@@ -158,7 +158,8 @@ def tradeoff(rows: list[Row], transfer_kwh_per_gb: float, storage_kwh_per_gb_yea
     return lines
 
 
-def plots(corpus: str, rows: list[Row], front: set[str], out: Path) -> list[str]:
+def plots(corpus: str, rows: list[Row], front: set[str], out: Path, tag: str = "") -> list[str]:
+    """The Pareto and energy plots of one corpus' rows, named after it (and tag); their names."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -179,7 +180,7 @@ def plots(corpus: str, rows: list[Row], front: set[str], out: Path) -> list[str]
     ax.set_title(f"{corpus}: ratio against speed")
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
-    name = f"pareto-{_slug(corpus)}.png"
+    name = f"pareto-{_slug(corpus)}{tag}.png"
     fig.savefig(out / name, dpi=120)
     plt.close(fig)
     names.append(name)
@@ -201,7 +202,7 @@ def plots(corpus: str, rows: list[Row], front: set[str], out: Path) -> list[str]
         ax.legend(fontsize=8)
         ax.grid(True, axis="y", which="both", alpha=0.3)
         fig.tight_layout()
-        name = f"energy-{_slug(corpus)}.png"
+        name = f"energy-{_slug(corpus)}{tag}.png"
         fig.savefig(out / name, dpi=120)
         plt.close(fig)
         names.append(name)
@@ -237,6 +238,7 @@ def build(docs: list[dict], out: Path, transfer_kwh_per_gb: float = TRANSFER_KWH
                      "text-align:right}td:first-child{text-align:left}</style>",
                      "<h1>nncomp benchmark report</h1>"]
     written = []
+    seen: dict[str, int] = {}  # a corpus' sections so far: a later one's plots get -2, -3, ...
     for doc in docs:
         m = doc["meta"]
         machine = (f"Machine: {m['cpu']} ({m['logical_cpus']} logical CPUs, ISA {m['isa']}), "
@@ -273,7 +275,9 @@ def build(docs: list[dict], out: Path, transfer_kwh_per_gb: float = TRANSFER_KWH
             md += ["### The trade-off", ""] + [f"- {line}" for line in trade] + [""]
             hp += ["<h3>The trade-off</h3><ul>" + "".join(f"<li>{html.escape(line).replace('**', '')}</li>"
                                                          for line in trade) + "</ul>"]
-            for name in plots(corpus, rows, front, out):
+            seen[corpus] = seen.get(corpus, 0) + 1
+            tag = f"-{seen[corpus]}" if seen[corpus] > 1 else ""
+            for name in plots(corpus, rows, front, out, tag):
                 written.append(out / name)
                 md += [f"![{name}]({name})", ""]
                 hp += [f"<p><img src='{name}' alt='{name}'></p>"]

@@ -44,6 +44,11 @@ def test_run_writes_a_valid_verified_document(tmp_path):
     assert {"report.md", "report.html", "pareto-tiny.txt.png", "energy-tiny.txt.png"} <= names
     md = (tmp_path / "rep" / "report.md").read_text()
     assert "nncomp-test" in md and "phone charges" in md and "Pareto" in md
+    # Two results files of the same corpus: each section keeps its own plots.
+    written = report.build([doc, doc], tmp_path / "two")
+    assert {"pareto-tiny.txt.png", "pareto-tiny.txt-2.png"} <= {p.name for p in written}
+    md = (tmp_path / "two" / "report.md").read_text()
+    assert "(pareto-tiny.txt.png)" in md and "(pareto-tiny.txt-2.png)" in md
 
 
 def test_mismatch_becomes_an_error_row(monkeypatch, tmp_path):
