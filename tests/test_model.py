@@ -15,9 +15,11 @@ from nncomp.model import LSTMConfig, build
 from conftest import shared_file
 
 TRANSFORMER = dict(arch="transformer", embed=16, hidden=16, heads=2, memory=12)
+ON_CUDA = [pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")]
 
 
-def _gradients(cfg: LSTMConfig, reuse: bool) -> tuple[float, dict[str, torch.Tensor]]:
+def _gradients(cfg: LSTMConfig, reuse: bool, device: str = "cpu"
+               ) -> tuple[float, dict[str, torch.Tensor]]:
     """The loss and every parameter's gradient after one block, the weights moved off their
     initial values (zero gates, round bonuses) so that every term of the gradient counts."""
     cfg = dataclasses.replace(cfg, reuse_probs=reuse)
@@ -27,11 +29,13 @@ def _gradients(cfg: LSTMConfig, reuse: bool) -> tuple[float, dict[str, torch.Ten
     bucket = torch.randint(0, MATCH_BUCKETS, (T, B), generator=gen)
     ctx = (torch.randint(0, V, (T, B, K), generator=gen),
            torch.randint(0, cfg.context * CTX_BUCKETS + 1, (T, B, K), generator=gen))
+    inputs, targets, pred, bucket = (x.to(device) for x in (inputs, targets, pred, bucket))
+    ctx = tuple(x.to(device) for x in ctx)
     with determinism.torch_settings(1):
-        model = build(cfg)
+        model = build(cfg, device)
         with torch.no_grad():
             for p in model.parameters():
-                p.add_(0.05 * torch.randn(p.shape, generator=gen))
+                p.add_(0.05 * torch.randn(p.shape, generator=gen).to(device))
         start = model.block_start(model.initial_state(B))
         pos = getattr(model, "pos", None)
         if pos is not None:  # the Transformer trains on the T positions it has just predicted
@@ -40,15 +44,16 @@ def _gradients(cfg: LSTMConfig, reuse: bool) -> tuple[float, dict[str, torch.Ten
             probs = torch.softmax(model.forward(inputs, start, pred, bucket, ctx), -1)  # [T, B, V]
         model.opt.step = lambda lr: None  # keep the gradients of the weights they were taken at
         loss = model.train_block(inputs, targets, start, pred, bucket, ctx, probs=probs)
-    return loss, {n: p.grad for n, p in model.named_parameters()}
+    return loss, {n: p.grad.cpu() for n, p in model.named_parameters()}
 
 
-@pytest.mark.parametrize("arch", ["lstm", "transformer"])
-def test_the_reused_gradient_is_the_cross_entropys(arch):
+@pytest.mark.parametrize("arch,device", [("lstm", "cpu"), ("transformer", "cpu"),
+                                         pytest.param("lstm", "cuda", marks=ON_CUDA)])
+def test_the_reused_gradient_is_the_cross_entropys(arch, device):
     cfg = dataclasses.replace(presets.get("test"), vocab=300, streams=5,
                               **(TRANSFORMER if arch == "transformer" else {}))
-    loss, grads = _gradients(cfg, reuse=False)
-    loss2, grads2 = _gradients(cfg, reuse=True)
+    loss, grads = _gradients(cfg, False, device)
+    loss2, grads2 = _gradients(cfg, True, device)
     assert loss2 == pytest.approx(loss, rel=1e-6)
     assert grads.keys() == grads2.keys()
     for name, g in grads.items():
