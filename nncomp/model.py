@@ -213,10 +213,13 @@ class Predictor(nn.Module):
         if self.cfg.match:
             logits = self._add_bonus(logits.float(), pred, self.bonus[bucket])
         if self.cfg.context:
-            gate = self.ctx_gate(h).float()[..., self._ctx_order]  # [T, B, K]
-            bonus = self._ctx_bonus(self._ctx_table(), ctx[1], gate)
-            logits = self._add_context(logits.float(), ctx[0], bonus)
+            logits = self._add_context(logits.float(), ctx[0], self._train_ctx_bonus(h, ctx[1]))
         return logits
+
+    def _train_ctx_bonus(self, h: torch.Tensor, bkt: torch.Tensor) -> torch.Tensor:
+        """Each context candidate's bonus [T, B, K] in training, from the features h [T, B, F]."""
+        gate = self.ctx_gate(h).float()[..., self._ctx_order]  # [T, B, K]
+        return self._ctx_bonus(self._ctx_table(), bkt, gate)
 
     def _train_head(self, h: torch.Tensor) -> torch.Tensor:
         """The head in training, in its own autocast dtype where it has one: at small widths the
@@ -262,9 +265,7 @@ class Predictor(nn.Module):
             at = g.gather(-1, torch.where(hit, pred, 0).unsqueeze(-1)).squeeze(-1)  # [T, B]
             surrogate = surrogate + (at * hit * self.bonus[bucket]).sum()
         if self.cfg.context:
-            gate = self.ctx_gate(h).float()[..., self._ctx_order]  # [T, B, K]
-            bonus = self._ctx_bonus(self._ctx_table(), ctx[1], gate)
-            surrogate = surrogate + (g.gather(-1, ctx[0]) * bonus).sum()
+            surrogate = surrogate + (g.gather(-1, ctx[0]) * self._train_ctx_bonus(h, ctx[1])).sum()
         return loss, surrogate
 
     def set_run_length(self, updates: int) -> None:
@@ -288,12 +289,13 @@ class Predictor(nn.Module):
         before its first step; probs [T, B, V]: what `step` predicted for the block's targets,
         which training with `reuse_probs` takes its output gradient from."""
         low = self.cfg.train_dtype != "float32"
-        with torch.autocast(self.device.type, dtype=DTYPES[self.cfg.train_dtype], enabled=low):
-            if self.cfg.reuse_probs:
+        autocast = torch.autocast(self.device.type, dtype=DTYPES[self.cfg.train_dtype], enabled=low)
+        if self.cfg.reuse_probs:
+            with autocast:
                 loss, objective = self._reused(probs, targets, inputs, state, pred, bucket, ctx)
-            else:
+        else:
+            with autocast:
                 logits = self.forward(inputs, state, pred, bucket, ctx)
-        if not self.cfg.reuse_probs:
             loss = objective = self._loss(logits.float().reshape(-1, self.cfg.vocab),
                                           targets.reshape(-1))
         self.opt.zero_grad()

@@ -37,8 +37,7 @@ def _gradients(cfg: LSTMConfig, reuse: bool, device: str = "cpu"
             for p in model.parameters():
                 p.add_(0.05 * torch.randn(p.shape, generator=gen).to(device))
         start = model.block_start(model.initial_state(B))
-        pos = getattr(model, "pos", None)
-        if pos is not None:  # the Transformer trains on the T positions it has just predicted
+        if hasattr(model, "pos"):  # the Transformer trains on the T positions it has just predicted
             model.pos += T
         with torch.no_grad():
             probs = torch.softmax(model.forward(inputs, start, pred, bucket, ctx), -1)  # [T, B, V]
