@@ -12,7 +12,7 @@ from nncomp import api, determinism, presets
 from nncomp.config import CTX_BUCKETS, MATCH_BUCKETS
 from nncomp.context import TOP
 from nncomp.model import LSTMConfig, build
-from conftest import shared_file
+from conftest import ALICE
 
 TRANSFORMER = dict(arch="transformer", embed=16, hidden=16, heads=2, memory=12)
 ON_CUDA = [pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")]
@@ -64,7 +64,7 @@ def test_archives_written_with_and_without_reuse_decode():
     """Every preset reuses the step's probabilities; archives written before (absent field =
     false) recompute the head, and decode so."""
     assert all(p.reuse_probs for p in presets.PRESETS.values())
-    data = shared_file("canterbury/alice29.txt").read_bytes()[:12_000]
+    data = ALICE.read_bytes()[:12_000]
     blobs = {}
     for reuse in (False, True):
         cfg = dataclasses.replace(presets.get("test"), reuse_probs=reuse)

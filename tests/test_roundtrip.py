@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import nncomp
 from nncomp import api, coder, container, determinism, engine, presets
 from nncomp.model import LSTMConfig, build
-from conftest import ROOT, needs_bf16, shared_file
+from conftest import ALICE, ROOT, needs_bf16, shared_file
 
 DATA = ROOT / "tests" / "data"
 
@@ -71,7 +71,7 @@ def test_random_bytes_grow_by_at_most_the_fixed_header():
 
 
 def test_text_compresses_and_streams_adapt():
-    data = shared_file("canterbury/alice29.txt").read_bytes()[:30000]
+    data = ALICE.read_bytes()[:30000]
     blob, info = api.compress_info(data, "test", fallback=False)
     assert info.config.streams == presets.get("test").max_streams
     assert not info.stored and len(blob) < 0.7 * len(data)
@@ -257,7 +257,7 @@ def test_an_archive_of_an_earlier_version_still_decodes():
         determinism.check(frame.fingerprint, "cpu")
     except nncomp.EnvironmentMismatchError as e:
         pytest.skip(f"written on another kind of CPU: {e}")
-    assert nncomp.decompress(blob) == (ROOT / "corpora" / "alice29.txt").read_bytes()[:20000]
+    assert nncomp.decompress(blob) == ALICE.read_bytes()[:20000]
 
 
 def test_without_context_statistics():

@@ -16,9 +16,9 @@ import pytest
 import nncomp
 from nncomp import api, container, presets
 from nncomp.checkpoint import Checkpoint, CheckpointError
-from conftest import Crash, crashing, shared_file
+from conftest import ALICE, Crash, crashing
 
-DATA = shared_file("canterbury/alice29.txt").read_bytes()[:40_000]
+DATA = ALICE.read_bytes()[:40_000]
 BLOCK = 16_384
 LATER = 32  # the checkpoint saved as the second frame ends (each frame saves 15 mid-frame ones first)
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import nncomp
 from nncomp import api, container, presets, tokenizer
 from nncomp.errors import CorruptDataError
-from conftest import TEXT, shared_file, small_text_archive
+from conftest import ALICE, TEXT, shared_file, small_text_archive
 
 
 
@@ -104,7 +104,7 @@ def test_decode_refuses_symbols_of_the_wrong_total_length():
 
 @mock.patch.object(api, "MIN_TEXT_LENGTH", 1 << 14)  # a smaller text than the real threshold
 def test_the_codec_uses_a_dictionary_for_text_only():
-    text = shared_file("canterbury/alice29.txt").read_bytes()[:30000]
+    text = ALICE.read_bytes()[:30000]
     blob, info = api.compress_info(text, "test", fallback=False)
     assert 256 < info.config.vocab <= presets.get("test").text_vocab
     assert nncomp.info(blob)[0].config["vocab"] == info.config.vocab
@@ -120,7 +120,7 @@ def test_the_codec_uses_a_dictionary_for_text_only():
 
 @mock.patch.object(api, "MIN_TEXT_LENGTH", 1 << 14)
 def test_the_codec_folds_case_when_the_config_asks():
-    text = shared_file("canterbury/alice29.txt").read_bytes()[:30000]
+    text = ALICE.read_bytes()[:30000]
     cfg = dataclasses.replace(presets.get("test"), text_case=True)
     blob, info = api.compress_info(text, config=cfg, fallback=False)
     frame = container.read_frame(blob, 0)[0]

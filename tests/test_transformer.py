@@ -14,7 +14,7 @@ import nncomp
 from nncomp import api, determinism, presets
 from nncomp.checkpoint import Checkpoint
 from nncomp.model import LSTMConfig, build
-from conftest import Crash, crashing, shared_file
+from conftest import ALICE, Crash, crashing
 
 TINY = LSTMConfig(arch="transformer", embed=16, hidden=16, heads=2, memory=12, layers=2, bptt=8,
                   lr=1e-2, warmup=10, max_streams=8, stream_len=1000, match=True, context=2,
@@ -47,7 +47,7 @@ def test_training_sees_what_prediction_saw(memory):
 
 
 def test_round_trips_with_every_feature():
-    data = shared_file("canterbury/alice29.txt").read_bytes()[:6000]
+    data = ALICE.read_bytes()[:6000]
     rt(data, TINY)
     rt(data, dataclasses.replace(TINY, memory=3, match=False, context=0))
     rt(bytes(range(256)) * 8, dataclasses.replace(TINY, dtype="bfloat16", train_dtype="bfloat16"))
@@ -55,7 +55,7 @@ def test_round_trips_with_every_feature():
 
 def test_resumed_compression_is_byte_identical(tmp_path):
     """The rings and the position travel in a checkpoint."""
-    data = shared_file("canterbury/alice29.txt").read_bytes()[:10_000]
+    data = ALICE.read_bytes()[:10_000]
 
     def compress(**kw) -> bytes:
         out = io.BytesIO()
