@@ -105,7 +105,7 @@ DEFAULT_PRESET = "default"
 # host round trip, not arithmetic), so speed is proportional to B and max can afford fewer,
 # longer streams. All of dickens on an H200 (benchmarks/cuda): B=15 1.686 bits/byte at 56.7 /
 # 61.6 kB/s (the same config on the CPU: 1.684), B=10 1.682 at 37.7 kB/s; max as of session 22
-# (B=10): 1.652 at 33.7 kB/s compressing, against 1.663 for CPU max (B=25, Zen 4, bf16).
+# (B=10): 1.652 at 33.7 kB/s compressing, against 1.663 for CPU max (B=26, Zen 4, bf16).
 ON_CUDA: dict[str, dict] = {
     "max": {"stream_len": 300_000},
 }
