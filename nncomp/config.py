@@ -38,7 +38,6 @@ BOUNDS = {
     "heads": (0, 64),
     "memory": (0, 65536),
     "float32_below": (0, 4096),
-    "step_float32_below": (0, 4096),
     "lr_below": (0, 4096),
 }
 
@@ -46,8 +45,7 @@ BOUNDS = {
 # Fields added after archives were written without them: absent means this value.
 OPTIONAL = {"text_vocab": 0, "train_head_dtype": "", "context": 0, "arch": "lstm", "heads": 0,
             "memory": 0, "float32_below": 0, "lr_end": 0.0, "text_case": False,
-            "sse": False, "lr_below": 0, "lr_few": 0.0, "reuse_probs": False,
-            "step_float32_below": 0}
+            "sse": False, "lr_below": 0, "lr_few": 0.0, "reuse_probs": False}
 ARCHS = ("lstm", "transformer")
 
 
@@ -83,7 +81,6 @@ class LSTMConfig:
     train_dtype: str = "float32"  # autocast dtype of the training forward/backward
     train_head_dtype: str = ""  # autocast dtype of the head in training; "" = train_dtype
     float32_below: int = 0  # under this many streams every path runs in float32 (resolve_streams)
-    step_float32_below: int = 0  # under this many streams the stepwise path runs in float32
     reuse_probs: bool = False  # training takes its output gradient from the step's probabilities
     arch: str = "lstm"
     heads: int = 0  # Transformer: attention heads
@@ -169,12 +166,7 @@ class LSTMConfig:
         else:
             b = max(1, min(self.max_streams, n // self.stream_len))
         b = max(1, min(b, n)) if n else 1
-        cfg = dataclasses.replace(self, streams=b, float32_below=0, step_float32_below=0,
-                                  lr_below=0, lr_few=0.0)
-        if b < self.step_float32_below:
-            # The same, for the step alone: where training's bf16 pays at every B but the step's
-            # only from some B on (presets.py has the numbers).
-            cfg = dataclasses.replace(cfg, dtype="float32")
+        cfg = dataclasses.replace(self, streams=b, float32_below=0, lr_below=0, lr_few=0.0)
         if b < self.float32_below:
             # A small batch is bound by per-op cost and memory traffic, not by arithmetic, and
             # there bf16's casts cost more than its products save (presets.py has the numbers).

@@ -53,17 +53,9 @@ PRESETS: dict[str, LSTMConfig] = {
     # B=6 even, B=7 -0.2 % with the falling rate; benchmarks/trials/learning-rate).
     # Round trips there: dickens 1.784 bits/byte, xml 0.567, Canterbury 1.194
     # (benchmarks/amd-fast-all).
-    # The step in bf16 pays from ~32 streams on, where the head's [B, 128] x [128, V] product
-    # is most of it. Zen 4, pairs run one after the other: first 3 MB of dickens at B=64 84.1
-    # -> 110.3 and 86.3 -> 105.4 kB/s, 1.944 -> 1.943 bits/byte; first 2 MB of xml at B=38
-    # 69.1 -> 73.0 and 90.7 -> 92.4, 0.693 -> 0.694. The step alone at V=1536, float32 against
-    # bf16 (µs): B=16 280-313 / 309-336, B=32 353-365 / 357-359, B=48 458 / 430-450, B=64
-    # 536-578 / 466-525. Training the head in float32 instead gained no reliable speed at B=8 or
-    # 24 and cost 0.7 % and 0.15 % (benchmarks/trials/fast-bf16-step).
     "fast": LSTMConfig(embed=32, hidden=128, layers=1, bptt=20, lr=2.5e-2, lr_end=2e-3,
                        lr_below=8, lr_few=5e-3, warmup=50, max_streams=64, stream_len=50_000,
                        match=True, text_vocab=1536, train_head_dtype="bfloat16", context=3,
-                       dtype="bfloat16", step_float32_below=32,
                        text_case=True, sse=True, reuse_probs=True),
     # bf16 is ~35 % faster than fp32 at this width for a 0.05 % larger output.
     # All of dickens with orders 1-3: B=34 1.721 bits/byte at 32.5 kB/s, B=64 1.739 at 45.6.
@@ -105,8 +97,8 @@ PRESETS: dict[str, LSTMConfig] = {
 # bf16, first B x 5,000 bytes of silesia/dickens as bytes (scripts/profile_engine.py --streams B):
 #   default  B=2 1,585 / 1,199   B=4 2,872 / 2,345   B=8 5,292 / 4,519   B=16 8,744 / 8,954
 #   max      B=2   868 /   701   B=4 1,395 / 1,285   B=8 2,298 / 2,368   B=16 3,144 / 4,240
-# with the same bits/byte to 0.1 %. fast's training keeps its bf16 head at every B (float32 there:
-# 5 % faster at B=2, 11 % slower at B=4, equal at 8 and 16), and its step is bf16 from 32 streams.
+# with the same bits/byte to 0.1 %. fast is bf16 only in its head's training, and there
+# float32 is no clear gain (5 % faster at B=2, 11 % slower at B=4, equal at 8 and 16).
 DEFAULT_PRESET = "default"
 
 # What a preset changes on a GPU. A step there costs ~0.9 ms whatever B (kernel launches and a
@@ -127,6 +119,5 @@ def get(name: str, device: str = "cpu") -> LSTMConfig:
         raise ValueError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}") from None
     if device.startswith("cuda"):
         # float32 for few streams was measured on CPUs only: a GPU keeps every preset's dtypes.
-        cfg = dataclasses.replace(cfg, **{"float32_below": 0, "step_float32_below": 0,
-                                          **ON_CUDA.get(name, {})})
+        cfg = dataclasses.replace(cfg, **{"float32_below": 0, **ON_CUDA.get(name, {})})
     return cfg

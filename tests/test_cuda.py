@@ -56,8 +56,6 @@ def test_max_takes_fewer_longer_streams_on_a_gpu():
     assert gpu == dataclasses.replace(cpu, stream_len=gpu.stream_len, float32_below=0)
     assert presets.get("default", "cuda") == dataclasses.replace(presets.get("default"),
                                                                  float32_below=0)
-    assert presets.get("fast", "cuda") == dataclasses.replace(presets.get("fast"),
-                                                              step_float32_below=0)
 
 
 # -- on a GPU --

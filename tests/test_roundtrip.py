@@ -111,15 +111,12 @@ def test_every_preset_round_trips(preset, dictionary):
     data = shared_file("canterbury/xargs.1").read_bytes()[:1500]
     cfg = presets.get(preset)
     if dictionary:
-        cfg = dataclasses.replace(cfg, float32_below=0, step_float32_below=0)
+        cfg = dataclasses.replace(cfg, float32_below=0)
     with mock.patch.object(api, "MIN_TEXT_LENGTH", 0 if dictionary else api.MIN_TEXT_LENGTH):
         blob, info = api.compress_info(data, preset, config=cfg, fallback=False)
     assert info.kind == "model" and (info.config.vocab > 256) == dictionary
-    native = determinism.native_bf16("cpu")
-    keeps = not (cfg.float32_below or cfg.step_float32_below) and native
+    keeps = (dictionary or not cfg.float32_below) and determinism.native_bf16("cpu")
     assert info.config.dtype == (cfg.dtype if keeps else "float32")
-    keeps_training = not cfg.float32_below and native
-    assert info.config.train_dtype == (cfg.train_dtype if keeps_training else "float32")
     assert nncomp.decompress(blob) == data
 
 
@@ -136,22 +133,6 @@ def test_few_streams_run_in_float32(preset):
     assert large == dataclasses.replace(cfg, streams=large.streams, float32_below=0)
     assert "float32_below" not in small.to_dict()
     assert LSTMConfig.from_dict(small.to_dict()) == small
-
-
-def test_few_streams_step_in_float32():
-    """fast's step runs bf16 only from step_float32_below streams on; its training keeps its
-    dtypes at every B, and the header stores the config that ran, without the threshold."""
-    cfg = presets.get("fast")
-    n = cfg.step_float32_below
-    small = cfg.resolve_streams(cfg.stream_len * (n - 1))
-    large = cfg.resolve_streams(cfg.stream_len * n)
-    assert (small.streams, large.streams, cfg.dtype) == (n - 1, n, "bfloat16")
-    common = dict(float32_below=0, step_float32_below=0, lr_below=0, lr_few=0.0)
-    assert small == dataclasses.replace(cfg, streams=n - 1, dtype="float32", **common)
-    assert large == dataclasses.replace(cfg, streams=n, **common)
-    assert small.train_head_dtype == "bfloat16"
-    assert "step_float32_below" not in small.to_dict()
-    assert LSTMConfig.from_dict(large.to_dict()) == large
 
 
 @pytest.mark.slow
