@@ -98,7 +98,9 @@ PRESETS: dict[str, LSTMConfig] = {
 #   default  B=2 1,585 / 1,199   B=4 2,872 / 2,345   B=8 5,292 / 4,519   B=16 8,744 / 8,954
 #   max      B=2   868 /   701   B=4 1,395 / 1,285   B=8 2,298 / 2,368   B=16 3,144 / 4,240
 # with the same bits/byte to 0.1 %. fast is bf16 only in its head's training, and there
-# float32 is no clear gain (5 % faster at B=2, 11 % slower at B=4, equal at 8 and 16).
+# float32 is no clear gain (5 % faster at B=2, 11 % slower at B=4, equal at 8 and 16). Its step
+# in bf16 ran prefixes 2-31 % faster at B >= 38 for the same bits/byte, but all of dickens gave
+# 1.782 bits/byte against 1.769, at about the same speed (Zen 4; benchmarks/trials/fast-bf16-step).
 DEFAULT_PRESET = "default"
 
 # What a preset changes on a GPU. A step there costs ~0.9 ms whatever B (kernel launches and a
