@@ -2,8 +2,9 @@
 # The CUDA checks and figures in benchmarks/cuda (issue: ratio and speed, item 5), on a machine
 # with an NVIDIA GPU:
 #   bash scripts/bench_cuda.sh PATH/TO/silesia/dickens [--bench]
-#  1. tests/test_cuda.py: round trips, run-to-run determinism, CUDA graphs against the eager
-#     step, checkpoints, the CLI (benchmarks/cuda/pytest.log);
+#  1. the tests marked cuda (tests/test_cuda.py: round trips, run-to-run determinism, CUDA graphs
+#     against the eager step, checkpoints, the CLI; tests/test_optim.py and tests/test_model.py:
+#     the optimizer and the reused gradient on the GPU) (benchmarks/cuda/pytest.log);
 #  2. the max preset on all of dickens on the GPU: speed, phase split, model bits/byte
 #     (benchmarks/cuda/profile_max.log);
 #  3. with --bench, `nncomp bench` of max on the GPU, both directions, round trip verified
@@ -14,7 +15,7 @@ DICKENS=${1:?path to silesia/dickens}
 PY=${PYTHON:-python3}
 OUT=benchmarks/cuda
 nvidia-smi -L
-"$PY" -m pytest -q --durations=6 tests/test_cuda.py | tee "$OUT/pytest.log"
+"$PY" -m pytest -q --durations=6 -m cuda tests/ | tee "$OUT/pytest.log"
 "$PY" scripts/profile_engine.py --device cuda --preset max --bytes 20000000 "$DICKENS" 2>&1 \
     | tee "$OUT/profile_max.log"
 if [ "${2:-}" = "--bench" ]; then
