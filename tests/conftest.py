@@ -25,6 +25,17 @@ needs_bf16 = pytest.mark.skipif(not _native_bf16(),
                                 reason="this CPU has no bfloat16 instructions (AVX512-BF16 or AMX)")
 
 
+def _have_cuda() -> bool:
+    import torch
+    return torch.cuda.is_available()
+
+
+# GPU tests skip cleanly without one; `pytest -m cuda tests/` selects them all.
+HAVE_CUDA = _have_cuda()
+needs_cuda = pytest.mark.skipif(not HAVE_CUDA, reason="no CUDA GPU")
+ON_CUDA = [pytest.mark.cuda, needs_cuda]  # the marks of a GPU case of a parametrized test
+
+
 TEXT = b"It was the best of times, it was the worst of times, it was the age of wisdom. " * 60
 
 

@@ -15,11 +15,9 @@ import nncomp
 from nncomp import api, container, determinism, presets
 from nncomp.checkpoint import Checkpoint
 from nncomp.errors import EnvironmentMismatchError
-from conftest import TEXT, Crash, crashing, small_text_archive
+from conftest import HAVE_CUDA, TEXT, Crash, crashing, needs_cuda, small_text_archive
 from test_container import _edit_header
 
-HAVE_CUDA = torch.cuda.is_available()
-needs_cuda = pytest.mark.skipif(not HAVE_CUDA, reason="no CUDA GPU")
 DATA = TEXT[:3000]
 
 

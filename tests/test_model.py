@@ -12,10 +12,9 @@ from nncomp import api, determinism, presets
 from nncomp.config import CTX_BUCKETS, MATCH_BUCKETS
 from nncomp.context import TOP
 from nncomp.model import LSTMConfig, build
-from conftest import ALICE
+from conftest import ALICE, ON_CUDA
 
 TRANSFORMER = dict(arch="transformer", embed=16, hidden=16, heads=2, memory=12)
-ON_CUDA = [pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")]
 
 
 def _gradients(cfg: LSTMConfig, reuse: bool, device: str = "cpu"

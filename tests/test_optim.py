@@ -6,9 +6,9 @@ import torch
 from torch import nn
 
 from nncomp.optim import Adam
+from conftest import ON_CUDA
 
-DEVICES = ["cpu", pytest.param("cuda", marks=[pytest.mark.cuda, pytest.mark.skipif(
-    not torch.cuda.is_available(), reason="no CUDA GPU")])]
+DEVICES = ["cpu", pytest.param("cuda", marks=ON_CUDA)]
 
 
 class Net(nn.Module):
