@@ -21,7 +21,8 @@ Every preset trains with reuse_probs (nncomp/model.py): its training blocks took
 24 % (default) and 10-16 % (max) less time on a Zen 4 EPYC with bf16. All of dickens, round trips
 there (benchmarks/zen4-reuse): fast 1.786 -> 1.769 bits/byte at 92.3 / 80.7 kB/s, default
 1.725 -> 1.726 at 34.0 / 38.2 (26.9 / 30.0 before); max 1.655 -> 1.650 model bits/byte; xml and
-Canterbury within 0.3 %.
+Canterbury within 0.3 %. fast then became a narrower network on more streams (H=64, up to 96
+streams): dickens 1.819 bits/byte at 121.3 / 141.3 kB/s there (benchmarks/zen4-fast-h64).
 """
 from __future__ import annotations
 
@@ -37,7 +38,9 @@ PRESETS: dict[str, LSTMConfig] = {
     "test": LSTMConfig(embed=8, hidden=16, layers=1, bptt=8, lr=1e-2, warmup=10, max_streams=8,
                        stream_len=1024, match=True, coder_segment=1024, text_vocab=512,
                        context=2, sse=True, reuse_probs=True),
-    # The head's products are most of a training block at this width: in bf16 they take 40 %
+    # The figures below up to "Round trips there" are of fast at H=128 with up to 64 streams
+    # of 50k symbols and lr 2.5e-2, before it traded ratio for speed (the last paragraph).
+    # The head's products are most of a training block: in bf16 they take 40 %
     # of the fp32 time (all of dickens: training 57.7 -> 47.9 s, 1.925 -> 1.927 bits/byte);
     # the LSTM itself stays fp32, where bf16 does not pay at H=128.
     # Context statistics are shared by all streams, so they make up for most of what more,
@@ -58,7 +61,9 @@ PRESETS: dict[str, LSTMConfig] = {
     # 86.7 kB/s, H=64 B=64 1.805 at 107.6, H=64 B=96 1.831 at 128.2; all of xml H=128 B=39
     # 0.560 at 72.4, H=64 B=64 0.588 at 104-108, B=96 0.603 at 126-151. With 96 streams a
     # larger step pays: lr 1.8e-2 / 2.5e-2 / 3.5e-2 / 5e-2 gave dickens 1.830 / 1.831 / 1.816 /
-    # 1.817 and xml - / 0.603 / 0.595 / 0.592 (benchmarks/zen4-fast-h64).
+    # 1.817 and xml - / 0.603 / 0.595 / 0.592. Round trips: dickens 1.819 bits/byte at 121.3 /
+    # 141.3 kB/s (H=128: 1.769 at 92.3 / 80.7), xml 0.601 at 136.2 / 117.1; files of ~1 M
+    # symbols lose most (kennedy.xls +34 %, still 13 % under xz -9e; benchmarks/zen4-fast-h64).
     "fast": LSTMConfig(embed=32, hidden=64, layers=1, bptt=20, lr=3.5e-2, lr_end=2e-3,
                        lr_below=8, lr_few=5e-3, warmup=50, max_streams=96, stream_len=20_000,
                        match=True, text_vocab=1536, train_head_dtype="bfloat16", context=3,
@@ -67,13 +72,16 @@ PRESETS: dict[str, LSTMConfig] = {
     # All of dickens with orders 1-3: B=34 1.721 bits/byte at 32.5 kB/s, B=64 1.739 at 45.6.
     # 48k symbols per stream: silesia/xml (1.90 M symbols) gets B=39, 0.554 bits/byte at 37.0 /
     # 42.2 kB/s; at 60k its B=31 gave 0.549 at 31.5 / 31.4 in the same session (29.0 / 29.1 earlier).
-    # Under 16 streams (inputs under ~770k symbols) it runs in float32 (below).
+    # Under 16 streams (inputs under ~480k symbols) it runs in float32 (below).
+    # 30k since session 23, the same hour on a Zen 4 EPYC (compression, model bits/byte): xml
+    # B=39 0.542 at 27.6 kB/s, B=62 0.553 at 30.4 (lr 7.5e-3: 0.550 at 30.2); kennedy.xls B=21
+    # 0.207, B=34 0.214 (lr 7.5e-3: 0.223); dickens keeps its 64 (benchmarks/zen4-default-30k).
     # fast's falling rate does not carry over: 1.5e-2 -> 2e-3 took 0.5 % off dickens and 0.9 %
     # off xml, but added 7.2 % to kennedy.xls (B=21; benchmarks/trials/learning-rate).
     # With case folding and sse, round trips on an AMD EPYC in float32: dickens 1.727 bits/byte,
     # xml 0.549, all of Canterbury 1.159 (benchmarks/amd-default-all).
     "default": LSTMConfig(embed=64, hidden=256, layers=2, bptt=20, lr=5e-3, warmup=50,
-                          max_streams=64, stream_len=48_000, match=True, text_vocab=2048,
+                          max_streams=64, stream_len=30_000, match=True, text_vocab=2048,
                           dtype="bfloat16", train_dtype="bfloat16", context=3,
                           float32_below=16, text_case=True, sse=True, reuse_probs=True),
     # Prefixes mislead here: on the first 2 MB of dickens (B=16) T=10 and lr 4.5e-3 each took
