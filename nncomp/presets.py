@@ -97,12 +97,16 @@ PRESETS: dict[str, LSTMConfig] = {
     # 1.697 -> 1.679 at 15.0 / 15.0 kB/s, xml 0.534 -> 0.525 at 8.5 / 9.0, all of Canterbury
     # 1.159 -> 1.155 (kennedy.xls 4.7 %, four files 0.8-1.1 % smaller, plrabn12.txt even,
     # lcet10.txt 0.5 % larger; benchmarks/max-dickens, max-xml, canterbury-max, trials).
-    # Under 8 streams (inputs under ~960k symbols) it runs in float32 (below).
+    # Under 8 streams (inputs under ~960k symbols; ~640k since 80k) it runs in float32 (below).
     # With case folding and sse, all of dickens (B=26) on an AMD EPYC in float32: 1.652 model
     # bits/byte at 3.9 kB/s (benchmarks/amd-max-dickens); all of xml (B=14) round trip 0.521 at
     # 2.8 / 2.7 kB/s (benchmarks/amd-max-xml).
+    # At most 26 streams of 80k symbols since session 23: dickens (~3.1 M symbols) keeps the 26
+    # that 120k gave it, and with them its archive; xml runs 22 instead of 14: 0.521 -> 0.530
+    # bits/byte (model 0.505 -> 0.514), 6.1 / 6.5 -> 8.3 / 8.5 kB/s, round trip on a Zen 4
+    # EPYC (benchmarks/zen4-max-xml-80k).
     "max": LSTMConfig(embed=64, hidden=512, layers=2, bptt=20, lr=4.5e-3, lr_end=7.5e-4, warmup=100,
-                      max_streams=64, stream_len=120_000, match=True, text_vocab=4096,
+                      max_streams=26, stream_len=80_000, match=True, text_vocab=4096,
                       dtype="bfloat16", train_dtype="bfloat16", context=3, float32_below=8,
                       text_case=True, sse=True, reuse_probs=True),
 }
@@ -123,7 +127,8 @@ DEFAULT_PRESET = "default"
 # 61.6 kB/s (the same config on the CPU: 1.684), B=10 1.682 at 37.7 kB/s; max as of session 22
 # (B=10): 1.652 at 33.7 kB/s compressing, against 1.663 for CPU max (B=26, Zen 4, bf16).
 ON_CUDA: dict[str, dict] = {
-    "max": {"stream_len": 300_000},
+    # The CPU caps max at 26 streams, where its step is compute-bound; a GPU keeps 64.
+    "max": {"stream_len": 300_000, "max_streams": 64},
 }
 
 
