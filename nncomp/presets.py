@@ -102,7 +102,7 @@ PRESETS: dict[str, LSTMConfig] = {
     # bits/byte at 3.9 kB/s (benchmarks/amd-max-dickens); all of xml (B=14) round trip 0.521 at
     # 2.8 / 2.7 kB/s (benchmarks/amd-max-xml).
     # At most 26 streams of 80k symbols since session 23: dickens (~3.1 M symbols) keeps the 26
-    # that 120k gave it, and with them its archive; xml runs 22 instead of 14: 0.521 -> 0.530
+    # that 120k gave it, and with them its coded bytes; xml runs 22 instead of 14: 0.521 -> 0.530
     # bits/byte (model 0.505 -> 0.514), 6.1 / 6.5 -> 8.3 / 8.5 kB/s, round trip on a Zen 4
     # EPYC (benchmarks/zen4-max-xml-80k).
     "max": LSTMConfig(embed=64, hidden=512, layers=2, bptt=20, lr=4.5e-3, lr_end=7.5e-4, warmup=100,
