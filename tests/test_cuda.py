@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import subprocess
-import sys
 from unittest import mock
 
 import pytest
