@@ -104,7 +104,9 @@ PRESETS: dict[str, LSTMConfig] = {
     # At most 26 streams of 80k symbols since session 23: dickens (~3.1 M symbols) keeps the 26
     # that 120k gave it, and with them its coded bytes; xml runs 22 instead of 14: 0.521 -> 0.530
     # bits/byte (model 0.505 -> 0.514), 6.1 / 6.5 -> 8.3 / 8.5 kB/s, round trip on a Zen 4
-    # EPYC (benchmarks/zen4-max-xml-80k).
+    # EPYC (benchmarks/zen4-max-xml-80k). As it is, round trips there: dickens 1.658 bits/byte
+    # at 11.0 / 10.7 kB/s, all of Canterbury 1.141 (benchmarks/zen4-max-dickens-now,
+    # zen4-max-canterbury-3).
     "max": LSTMConfig(embed=64, hidden=512, layers=2, bptt=20, lr=4.5e-3, lr_end=7.5e-4, warmup=100,
                       max_streams=26, stream_len=80_000, match=True, text_vocab=4096,
                       dtype="bfloat16", train_dtype="bfloat16", context=3, float32_below=8,

@@ -33,7 +33,7 @@ def _have_cuda() -> bool:
 # GPU tests skip cleanly without one; `pytest -m cuda tests/` selects them all.
 HAVE_CUDA = _have_cuda()
 needs_cuda = pytest.mark.skipif(not HAVE_CUDA, reason="no CUDA GPU")
-ON_CUDA = [pytest.mark.cuda, needs_cuda]  # the marks of a GPU case of a parametrized test
+CUDA_MARKS = [pytest.mark.cuda, needs_cuda]  # the marks of a GPU case of a parametrized test
 
 
 TEXT = b"It was the best of times, it was the worst of times, it was the age of wisdom. " * 60

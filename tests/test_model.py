@@ -12,7 +12,7 @@ from nncomp import api, determinism, presets
 from nncomp.config import CTX_BUCKETS, MATCH_BUCKETS
 from nncomp.context import TOP
 from nncomp.model import LSTMConfig, build
-from conftest import ALICE, ON_CUDA
+from conftest import ALICE, CUDA_MARKS
 
 TRANSFORMER = dict(arch="transformer", embed=16, hidden=16, heads=2, memory=12)
 
@@ -46,7 +46,7 @@ def _gradients(cfg: LSTMConfig, reuse: bool, device: str = "cpu"
 
 
 @pytest.mark.parametrize("arch,device", [("lstm", "cpu"), ("transformer", "cpu"),
-                                         pytest.param("lstm", "cuda", marks=ON_CUDA)])
+                                         pytest.param("lstm", "cuda", marks=CUDA_MARKS)])
 def test_the_reused_gradient_is_the_cross_entropys(arch, device):
     cfg = dataclasses.replace(presets.get("test"), vocab=300, streams=5,
                               **(TRANSFORMER if arch == "transformer" else {}))

@@ -6,9 +6,9 @@ import torch
 from torch import nn
 
 from nncomp.optim import Adam
-from conftest import ON_CUDA
+from conftest import CUDA_MARKS
 
-DEVICES = ["cpu", pytest.param("cuda", marks=ON_CUDA)]
+DEVICES = ["cpu", pytest.param("cuda", marks=CUDA_MARKS)]
 
 
 class Net(nn.Module):
