@@ -30,6 +30,22 @@ RATE_MIN = 1.0 / 512  # a node's step towards an outcome: 1 / (1.5 + its count),
 
 
 @njit(cache=True)
+def _node(p):
+    """(j, f): p lies at NODES[j] + f·(NODES[j+1] - NODES[j]); j = -1 outside the table."""
+    last = NODES.shape[0] - 1
+    if p <= NODES[0] or p >= NODES[last]:
+        return -1, 0.0
+    lo, hi = 0, last
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if NODES[mid] <= p:
+            lo = mid
+        else:
+            hi = mid
+    return lo, (p - NODES[lo]) / (NODES[lo + 1] - NODES[lo])
+
+
+@njit(cache=True)
 def _adjust(probs, top, pred, bucket, table, node, frac, ctx):
     """Replace each row's top probability (at top [k]) by the table's estimate (probs [k, V]
     float32, in place) and note where each row read the table, for _update."""
@@ -37,17 +53,10 @@ def _adjust(probs, top, pred, bucket, table, node, frac, ctx):
     for i in range(probs.shape[0]):
         b = top[i]
         p = np.float64(probs[i, b])
-        if p <= NODES[0] or p >= NODES[last]:  # outside the table: keep the network's
+        lo, f = _node(p)
+        if lo < 0:  # outside the table: keep the network's
             node[i] = -1
             continue
-        lo, hi = 0, last
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if NODES[mid] <= p:
-                lo = mid
-            else:
-                hi = mid
-        f = (p - NODES[lo]) / (NODES[lo + 1] - NODES[lo])
         c = 2 * np.int64(bucket[i]) + (1 if pred[i] == b else 0)
         q = table[c, lo] * (1.0 - f) + table[c, lo + 1] * f
         q = min(max(q, NODES[0]), NODES[last])  # no symbol may get probability 0

@@ -13,25 +13,17 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 from nncomp.context import BUCKETS as CTX_BUCKETS  # noqa: E402
 from nncomp.match import BUCKETS as MATCH_BUCKETS, njit  # noqa: E402
-from nncomp.sse import NODES, RATE_MIN  # noqa: E402
+from nncomp.sse import NODES, RATE_MIN, _node  # noqa: E402
 
 
 @njit(cache=True)
 def _read(table, c, p):
-    """(q, node, frac) of table row c at p; node -1 outside the table."""
-    last = NODES.shape[0] - 1
-    if p <= NODES[0] or p >= NODES[last]:
+    """(q, node, frac) of table row c at p; node -1 outside the table, where q = p."""
+    j, f = _node(p)
+    if j < 0:
         return p, -1, 0.0
-    lo, hi = 0, last
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if NODES[mid] <= p:
-            lo = mid
-        else:
-            hi = mid
-    f = (p - NODES[lo]) / (NODES[lo + 1] - NODES[lo])
-    q = table[c, lo] * (1.0 - f) + table[c, lo + 1] * f
-    return min(max(q, NODES[0]), NODES[last]), lo, f
+    q = table[c, j] * (1.0 - f) + table[c, j + 1] * f
+    return min(max(q, NODES[0]), NODES[NODES.shape[0] - 1]), j, f
 
 
 @njit(cache=True)
