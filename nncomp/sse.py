@@ -46,10 +46,17 @@ def _node(p):
 
 
 @njit(cache=True)
+def _estimate(table, c, j, f):
+    """Table row c read between nodes j and j + 1 at fraction f (_node), clamped to the table's
+    range: no symbol may get probability 0."""
+    q = table[c, j] * (1.0 - f) + table[c, j + 1] * f
+    return min(max(q, NODES[0]), NODES[NODES.shape[0] - 1])
+
+
+@njit(cache=True)
 def _adjust(probs, top, pred, bucket, table, node, frac, ctx):
     """Replace each row's top probability (at top [k]) by the table's estimate (probs [k, V]
     float32, in place) and note where each row read the table, for _update."""
-    last = NODES.shape[0] - 1
     for i in range(probs.shape[0]):
         b = top[i]
         p = np.float64(probs[i, b])
@@ -58,8 +65,7 @@ def _adjust(probs, top, pred, bucket, table, node, frac, ctx):
             node[i] = -1
             continue
         c = 2 * np.int64(bucket[i]) + (1 if pred[i] == b else 0)
-        q = table[c, lo] * (1.0 - f) + table[c, lo + 1] * f
-        q = min(max(q, NODES[0]), NODES[last])  # no symbol may get probability 0
+        q = _estimate(table, c, lo, f)
         scale = np.float32((1.0 - q) / (1.0 - p))
         probs[i] *= scale
         probs[i, b] = np.float32(q)
@@ -74,14 +80,15 @@ def _update(sym, top, node, frac, ctx, table, count):
         if j < 0:
             continue
         y = 1.0 if sym[i] == top[i] else 0.0
-        _move(table, count, ctx[i], j, 1.0 - frac[i], y)
-        _move(table, count, ctx[i], j + 1, frac[i], y)
+        _move(table, count, ctx[i], j, 1.0 - frac[i], y, RATE_MIN)
+        _move(table, count, ctx[i], j + 1, frac[i], y, RATE_MIN)
 
 
 @njit(cache=True)
-def _move(table, count, c, j, w, y):
+def _move(table, count, c, j, w, y, rate_min):
+    """Node j of row c a step w·rate towards y; rate = 1 / (1.5 + its count), at least rate_min."""
     count[c, j] += w
-    rate = max(RATE_MIN, 1.0 / (1.5 + count[c, j]))
+    rate = max(rate_min, 1.0 / (1.5 + count[c, j]))
     table[c, j] += rate * w * (y - table[c, j])
 
 

@@ -10,7 +10,6 @@ the coded symbol's and the match-predicted symbol's probability before sse, the 
 after sse (as coded), the match features, the two previous symbols of its stream and the top
 candidate and bucket of each order of context statistics.
 """
-import dataclasses
 import sys
 import time
 from pathlib import Path

@@ -12,8 +12,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 from nncomp.context import BUCKETS as CTX_BUCKETS  # noqa: E402
-from nncomp.match import BUCKETS as MATCH_BUCKETS, njit  # noqa: E402
-from nncomp.sse import NODES, RATE_MIN, _node  # noqa: E402
+from nncomp.match import njit  # noqa: E402
+from nncomp.sse import NODES, RATE_MIN, _estimate, _move, _node  # noqa: E402
 
 
 @njit(cache=True)
@@ -22,22 +22,14 @@ def _read(table, c, p):
     j, f = _node(p)
     if j < 0:
         return p, -1, 0.0
-    q = table[c, j] * (1.0 - f) + table[c, j + 1] * f
-    return min(max(q, NODES[0]), NODES[NODES.shape[0] - 1]), j, f
-
-
-@njit(cache=True)
-def _move(table, count, c, j, w, y, rate_min):
-    count[c, j] += w
-    rate = max(rate_min, 1.0 / (1.5 + count[c, j]))
-    table[c, j] += rate * w * (y - table[c, j])
+    return _estimate(table, c, j, f), j, f
 
 
 @njit(cache=True)
 def replay(row, p_top, p_sym, hit, ctxs, n_ctx, weights, rate_min, keep):
-    """Total bits with the top probability p replaced by keep · p + (1 - keep) Σ weights[m] · q_m, q_m read from
-    estimator m in context ctxs[m, i]; every estimator learns from every symbol, a row's
-    symbols all read before any of them updates."""
+    """Total bits with the top probability p replaced by keep · p + (1 - keep) Σ weights[m] · q_m,
+    q_m read from estimator m in context ctxs[m, i]; every estimator learns from every symbol, a
+    row's symbols all read before any of them updates."""
     M, n = ctxs.shape[0], row.shape[0]
     tables = np.empty((M, n_ctx, NODES.shape[0]))
     for m in range(M):
@@ -75,7 +67,7 @@ def replay(row, p_top, p_sym, hit, ctxs, n_ctx, weights, rate_min, keep):
 
 def main() -> None:
     r = np.load(sys.argv[1])
-    nbytes, V = int(r["nbytes"]), int(r["vocab"])
+    nbytes = int(r["nbytes"])
     row, p_top, p_sym = r["row"], r["p_top"], r["p_sym"]
     hit = r["sym"] == r["top"]
     agree = (r["pred"] == r["top"]).astype(np.int64)
