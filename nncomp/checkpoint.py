@@ -4,7 +4,7 @@ A checkpoint is two files written beside each other:
 - PATH holds the settings that decide the output bytes, how much input the finished frames
   cover (with a CRC-32 of it, so a resumed run proves it reads the same input) and, when a
   frame was in progress, the engine's state at the end of a coder segment (weights, Adam
-  moments, LSTM states, match tables, the sealed segments: nncomp/engine.py).
+  moments, LSTM states, match tables, the sealed segments: nncomp/engine/loop.py).
 - PATH.frames holds the finished frames, appended and synced as they complete.
 
 Both are replaced or appended atomically enough that a crash at any moment leaves the last
@@ -21,7 +21,7 @@ import time
 import zlib
 from typing import BinaryIO, Callable, Optional, cast
 
-from .determinism import load_torch
+from .system.machine import load_torch
 from .errors import NNCompError
 
 VERSION = 1

@@ -1,7 +1,7 @@
 """The model config: what a header stores about the network and its training, and the checks a
 header's config passes before anything is allocated.
 
-Apart from the model (nncomp/model.py) so that reading a header (`nncomp -l`, `info`, an archive
+Apart from the networks (nncomp/net/) so that reading a header (`nncomp -l`, `info`, an archive
 of LZMA frames) never imports torch, which costs ~2 s per process.
 """
 from __future__ import annotations
@@ -13,14 +13,14 @@ from typing import Any
 
 
 # The widths of the match and context features, which size the network's inputs: copies of
-# match.BUCKETS and context.BUCKETS (tests/test_config.py checks), so that reading a config never
+# models.match.BUCKETS and models.context.BUCKETS (tests/test_config.py checks), so that reading a config never
 # imports numba (~0.25 s per process). The originals stay beside the numba code that reads them:
 # a cached numba function keeps the value a global had when it was compiled, and its cache is
 # invalidated only by a change to its own file.
 MATCH_BUCKETS = 8
 CTX_BUCKETS = 42
 
-DTYPES = ("float32", "bfloat16")  # names: nncomp/model.py maps them to torch dtypes
+DTYPES = ("float32", "bfloat16")  # names: nncomp/net/base.py maps them to torch dtypes
 
 # Bounds a header is checked against before anything is allocated (docs/FORMAT.md).
 BOUNDS = {
@@ -50,11 +50,16 @@ ARCHS = ("lstm", "transformer")
 
 
 @dataclass(frozen=True)
-class LSTMConfig:
-    """The model and its training. `arch` picks the network: "lstm" (LSTMPredictor) or
-    "transformer" (nncomp/transformer.py: width `hidden` = `embed`, `heads`, `memory`)."""
+class ModelConfig:
+    """The model and its training, as a frame's header stores it. `arch` picks the network:
+    "lstm" (nncomp/net/lstm.py) or "transformer" (nncomp/net/transformer.py: width `hidden` =
+    `embed`, `heads`, `memory`).
+
+    A preset is a recipe of this type: `streams` 0 and the selection fields (`max_streams`,
+    `stream_len`, `float32_below`, `lr_below`, `lr_few`) say how presets.resolve() fixes the
+    config that runs for one input, which is the one stored."""
     vocab: int = 256  # symbols: 256 bytes, plus the text dictionary's (set per input)
-    text_vocab: int = 0  # largest vocabulary of a text dictionary (nncomp/tokenizer.py); 0 = bytes only
+    text_vocab: int = 0  # largest vocabulary of a text dictionary (nncomp/format/tokenizer.py); 0 = bytes only
     text_case: bool = False  # fold case before learning the dictionary (tokenizer.fold_case)
     embed: int = 64  # embedding width E
     hidden: int = 256  # LSTM width H
@@ -67,20 +72,20 @@ class LSTMConfig:
     lr: float = 4e-3
     warmup: int = 100  # Adam updates of linear learning-rate warm-up
     lr_end: float = 0.0  # learning rate at the run's last update, reached geometrically; 0 = lr
-    lr_below: int = 0  # under this many streams the rate is a constant lr_few (resolve_streams)
+    lr_below: int = 0  # under this many streams the rate is a constant lr_few (presets.resolve)
     lr_few: float = 0.0  # that constant rate
     beta1: float = 0.0
     beta2: float = 0.9999
     eps: float = 1e-8
     grad_clip: float = 1.0  # max global gradient norm; 0 = off
     seed: int = 0
-    match: bool = False  # feed the match model's prediction to the network (nncomp/match.py)
-    context: int = 0  # mix in context statistics of orders 1..context (nncomp/context.py); 0 = none
-    sse: bool = False  # re-estimate the top symbol's probability (nncomp/sse.py)
+    match: bool = False  # feed the match model's prediction to the network (nncomp/models/match.py)
+    context: int = 0  # mix in context statistics of orders 1..context (nncomp/models/context.py); 0 = none
+    sse: bool = False  # re-estimate the top symbol's probability (nncomp/models/sse.py)
     dtype: str = "float32"  # dtype of the stepwise prediction path
     train_dtype: str = "float32"  # autocast dtype of the training forward/backward
     train_head_dtype: str = ""  # autocast dtype of the head in training; "" = train_dtype
-    float32_below: int = 0  # under this many streams every path runs in float32 (resolve_streams)
+    float32_below: int = 0  # under this many streams every path runs in float32 (presets.resolve)
     reuse_probs: bool = False  # training takes its output gradient from the step's probabilities
     arch: str = "lstm"
     heads: int = 0  # Transformer: attention heads
@@ -92,7 +97,7 @@ class LSTMConfig:
                 if k not in OPTIONAL or v != OPTIONAL[k]}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "LSTMConfig":
+    def from_dict(cls, d: dict) -> "ModelConfig":
         """Build a config from untrusted data (a file header), checking every field."""
         if not isinstance(d, dict):
             raise ValueError("model config is not an object")
@@ -158,30 +163,9 @@ class LSTMConfig:
         context = self.context * (CTX_BUCKETS + F_ + 1)
         return V * E + core + (F_ + 1) * V + match + context
 
-    def resolve_streams(self, n: int) -> "LSTMConfig":
-        """Fix B for an input of n symbols: few long streams learn faster on small inputs. The
-        result is the config that runs, as a header stores it."""
-        if self.streams:
-            b = self.streams
-        else:
-            b = max(1, min(self.max_streams, n // self.stream_len))
-        b = max(1, min(b, n)) if n else 1
-        cfg = dataclasses.replace(self, streams=b, float32_below=0, lr_below=0, lr_few=0.0)
-        if b < self.float32_below:
-            # A small batch is bound by per-op cost and memory traffic, not by arithmetic, and
-            # there bf16's casts cost more than its products save (presets.py has the numbers).
-            cfg = cfg.in_float32()
-        if b < self.lr_below:
-            # An update of few streams averages few symbols' gradients: large steps then follow
-            # the noise (presets.py has the numbers).
-            cfg = dataclasses.replace(cfg, lr=self.lr_few, lr_end=0.0)
-        return cfg
-
     def dtypes(self) -> tuple[str, ...]:
         """Every dtype the config computes in."""
         return (self.dtype, self.train_dtype, self.train_head_dtype or self.train_dtype)
 
-    def in_float32(self) -> "LSTMConfig":
-        """The same model with every path in float32."""
-        return dataclasses.replace(self, dtype="float32", train_dtype="float32",
-                                   train_head_dtype="")
+
+LSTMConfig = ModelConfig  # its name before the Transformer configured through it too

@@ -10,13 +10,14 @@ no partial block (a frame cut short would cost ratio, as a fresh model starts ea
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import io
 import os
 from typing import Any, BinaryIO, Iterator, Optional, Union, cast
 
-from . import api, container, determinism, presets
-from .container import Frame
+from .compressor import Compressor, Decompressor, FrameWriter
 from .errors import NNCompError
+from .format.container import Frame
 
 PathOrFile = Union[str, bytes, "os.PathLike[Any]", BinaryIO]
 
@@ -29,9 +30,10 @@ class NNCompFile(io.BufferedIOBase):
 
     filename is a path, or a file object to read the archive from or write it to (left open at
     close, as the standard modules do). mode: "r", "w", "x" (fail if the file exists) or "a"
-    (append: concatenated archives are one archive), "b" optional. The keywords after mode are
-    compress_stream()'s for a writer and decompress()'s for a reader; giving one to the other
-    direction is an error.
+    (append: concatenated archives are one archive), "b" optional. A writer takes a Compressor
+    or its fields as keywords (preset, block_size, threads, device, verify, fallback); a reader
+    a Decompressor or its fields (ignore_fingerprint, max_length, max_params). Giving one
+    direction's options to the other is an error.
     """
 
     # A reader's state (_read_from_start): the frames still to come, and the error that ended
@@ -39,39 +41,31 @@ class NNCompFile(io.BufferedIOBase):
     _frames_in: Iterator[Frame]
     _error: Optional[BaseException]
 
-    def __init__(self, filename: PathOrFile, mode: str = "r", *, preset: Optional[str] = None,
-                 block_size: Optional[int] = None, threads: Optional[int] = None,
-                 device: Optional[str] = None, verify: Optional[bool] = None,
-                 fallback: Optional[bool] = None, ignore_fingerprint: Optional[bool] = None,
-                 max_length: Optional[int] = None, max_params: Optional[int] = None):
+    def __init__(self, filename: PathOrFile, mode: str = "r", *,
+                 compressor: Optional[Compressor] = None,
+                 decompressor: Optional[Decompressor] = None, **options: Any):
         if mode not in _MODES:
             raise ValueError(f"invalid mode {mode!r}: use 'r', 'w', 'x' or 'a', optionally with 'b'")
         self._fp: Optional[BinaryIO] = None  # closed, until a file is open
         self._mode = _READ if _MODES[mode] == "rb" else _WRITE
-        writing = {"preset": preset, "block_size": block_size, "threads": threads,
-                   "device": device, "verify": verify, "fallback": fallback}
-        reading = {"ignore_fingerprint": ignore_fingerprint, "max_length": max_length,
-                   "max_params": max_params}
-        wrong = [k for k, v in (reading if self._mode == _WRITE else writing).items() if v is not None]
+        options = {k: v for k, v in options.items() if v is not None}  # None: the default
+        cls, given = (Compressor, compressor) if self._mode == _WRITE else (Decompressor, decompressor)
+        other = decompressor if self._mode == _WRITE else compressor
+        names = {f.name for f in dataclasses.fields(cls)}
+        wrong = [k for k in options if k not in names] + (["decompressor" if cls is Compressor
+                                                             else "compressor"] if other else [])
         if wrong:
             raise ValueError(f"{', '.join(wrong)}: not an option for "
                              f"{'writing' if self._mode == _WRITE else 'reading'}")
-        if self._mode == _WRITE:
-            self._preset = preset or presets.DEFAULT_PRESET
-            presets.get(self._preset)  # a wrong preset or device fails here, not at the first block
-            device = determinism.check_device(device or "cpu")
-            self._block_size = api.DEFAULT_BLOCK_SIZE if block_size is None else block_size
-            if self._block_size < 1:
-                raise ValueError("block_size must be positive")
-            self._threads, self._device = threads, device
-            self._verify, self._fallback = bool(verify), fallback is None or fallback
+        if given is not None and options:
+            raise ValueError("give options or a " + cls.__name__ + ", not both")
+        opts = given or cls(**options)
+        if isinstance(opts, Compressor):
+            self._writer = FrameWriter(opts, cast(BinaryIO, None))
             self._buf = bytearray()
-            self._frames = 0
             self._failed = False  # a block failed: the archive cannot be completed
         else:
-            self._ignore_fingerprint = bool(ignore_fingerprint)
-            self._max_params = api.DEFAULT_MAX_PARAMS if max_params is None else max_params
-            self._max_length = container.MAX_LENGTH if max_length is None else max_length
+            self._decompressor = opts
         fp: BinaryIO
         if isinstance(filename, (str, bytes, os.PathLike)):
             fp, self._own = cast(BinaryIO, builtins.open(filename, _MODES[mode])), True
@@ -84,6 +78,8 @@ class NNCompFile(io.BufferedIOBase):
         if self._mode == _READ:
             self._start = fp.tell() if _seekable(fp) else 0
             self._read_from_start()
+        else:
+            self._writer.dst = fp
 
     # -- io.BufferedIOBase --
 
@@ -125,7 +121,7 @@ class NNCompFile(io.BufferedIOBase):
         try:
             # An empty input still gets its frame: an empty file is not an archive. After a
             # block failed, nothing more is compressed (minutes, after a Ctrl-C say).
-            if self._mode == _WRITE and not self._failed and (self._buf or not self._frames):
+            if self._mode == _WRITE and not self._failed and (self._buf or not self._writer.frames):
                 self._write_frame(len(self._buf))
         finally:
             try:
@@ -153,22 +149,19 @@ class NNCompFile(io.BufferedIOBase):
         view = memoryview(data).cast("B")
         self._buf += view
         self._pos += len(view)
-        while len(self._buf) >= self._block_size:
-            self._write_frame(self._block_size)
+        while len(self._buf) >= self._writer.compressor.block_size:
+            self._write_frame(self._writer.compressor.block_size)
         return len(view)
 
     def _write_frame(self, n: int) -> None:
         """Compress the buffer's first n bytes into a frame and write it."""
+        self._file()
         try:
-            blob, _ = api.compress_info(bytes(self._buf[:n]), self._preset, threads=self._threads,
-                                        device=self._device, verify=self._verify,
-                                        fallback=self._fallback)
-            self._file().write(blob)
+            self._writer.frame(bytes(self._buf[:n]))
         except BaseException:
             self._failed = True
             raise
         del self._buf[:n]
-        self._frames += 1
 
     # -- reading --
 
@@ -260,7 +253,7 @@ class NNCompFile(io.BufferedIOBase):
 
     def _set_chunk(self, frame: Frame) -> None:
         try:
-            self._chunk = api.decode_frame(frame, self._ignore_fingerprint, None, self._max_params)
+            self._chunk = self._decompressor.decode_frame(frame)
         except Exception as e:
             self._error = e
             raise
@@ -295,7 +288,7 @@ class NNCompFile(io.BufferedIOBase):
 
     def _read_from_start(self) -> None:
         """Reading state for the archive's first frame, the file being positioned there."""
-        self._frames_in = container.read_frames(self._file(), self._max_length)
+        self._frames_in = self._decompressor.frames(self._file())
         self._chunk, self._offset = b"", 0  # the frame being read, and how much of it was
         self._pos = 0
         self._error = None
@@ -324,7 +317,7 @@ def open(filename: PathOrFile, mode: str = "rb", *, encoding: Optional[str] = No
     """Open a .nnc archive in binary ("rb", "wb", "xb", "ab"; "b" may be left out) or text mode
     ("rt", "wt", "xt", "at"), as gzip.open and lzma.open do. options are NNCompFile's: preset,
     block_size, threads, device, verify, fallback for writing; ignore_fingerprint, max_length,
-    max_params for reading."""
+    max_params for reading; or compressor= / decompressor= objects."""
     if "t" in mode:
         if "b" in mode:
             raise ValueError(f"invalid mode {mode!r}: text and binary at once")

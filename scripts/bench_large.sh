@@ -7,7 +7,7 @@
 # Writes a Markdown record.   scripts/bench_large.sh [LOG] [TEXT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-log="${1:-benchmarks/large.md}"
+log="${1:-/dev/stdout}"  # a new benchmarks/DATE-MACHINE-memory-vs-size/README.md to record it
 text="${2:-../shared/corpora/silesia/dickens}"
 NNCOMP="${NNCOMP:-$PWD/.venv/bin/nncomp}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/nncomp-large.XXXXXX")"

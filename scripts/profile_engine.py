@@ -28,8 +28,10 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nncomp import api, determinism, engine, presets  # noqa: E402
-from nncomp.malloc import keep_freed_memory  # noqa: E402
+from nncomp import frame, presets  # noqa: E402
+from nncomp.engine import determinism  # noqa: E402
+from nncomp.engine import loop as engine  # noqa: E402
+from nncomp.system.malloc import keep_freed_memory  # noqa: E402
 
 
 def gemm_peak(threads: int, dtype: torch.dtype, device: str = "cpu", reps: int = 10) -> float:
@@ -109,17 +111,17 @@ def main() -> None:
     if a.text_vocab is not None:
         cfg = dataclasses.replace(cfg, text_vocab=a.text_vocab)
     t0 = time.perf_counter()
-    cfg, symbols, _ = api.prepare(data, cfg, a.device)
+    cfg, symbols, _ = frame.prepare(data, cfg, a.device)
     timings: dict[str, float] = {"dictionary": time.perf_counter() - t0}
     t0 = time.perf_counter()
-    payload, stats = engine.encode(symbols, cfg, a.threads, _progress(len(data)), timings=timings,
-                                   device=a.device)
+    payload, stats = engine.encode(symbols, cfg, a.threads, a.device,
+                                   engine.Hooks(progress=_progress(len(data)), timings=timings))
     wall = time.perf_counter() - t0 + timings["dictionary"]
     dtimings: dict[str, float] = {}  # the decoder's phases, filled only with --decode
     if a.decode:
         t0 = time.perf_counter()
-        decoded, _ = engine.decode(payload, len(symbols), cfg, a.threads, _progress(len(data)),
-                                   timings=dtimings, device=a.device)
+        decoded, _ = engine.decode(payload, len(symbols), cfg, a.threads, a.device,
+                                   engine.Hooks(progress=_progress(len(data)), timings=dtimings))
         dwall = time.perf_counter() - t0
         # Byte-coded input (no dictionary) is bytes here, the decoder's output an array.
         expected = np.frombuffer(symbols, np.uint8) if isinstance(symbols, bytes) else symbols

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="$(cd "${1:-../shared/corpora/canterbury}" && pwd)"
 preset="${2:-fast}"
-log="${3:-benchmarks/roundtrip.md}"
+log="${3:-/dev/stdout}"  # a new benchmarks/DATE-MACHINE-cli-roundtrips/README.md to record it
 NNCOMP="${NNCOMP:-$PWD/.venv/bin/nncomp}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

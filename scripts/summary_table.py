@@ -5,7 +5,7 @@ several files gets one column; a later file's cell replaces an earlier one's."""
 import json
 import sys
 
-from nncomp.report import corpus_rows
+from nncomp.bench.report import corpus_rows
 
 ROWS = ["gzip-9", "bzip2-9", "xz-9e", "zstd-22-long", "brotli-11", "nncomp-fast", "nncomp-default",
         "nncomp-max"]

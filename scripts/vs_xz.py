@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Per file, an nncomp row against xz -9e from one or more results.json (benchmarks/shared/vs-xz.md):
+"""Per file, an nncomp row against xz -9e from one or more results.json (benchmarks/2026-11-26-xeon-shared/vs-xz.md):
 
-    .venv/bin/python scripts/vs_xz.py benchmarks/shared/results.json [nncomp-fast] > vs-xz.md
+    .venv/bin/python scripts/vs_xz.py benchmarks/2026-11-26-xeon-shared/results.json [nncomp-fast] > vs-xz.md
     .venv/bin/python scripts/vs_xz.py a/results.json b/results.json nncomp-max > vs-xz.md
 
 The issue's rule: no preset may be larger than xz -9e by more than 1 % on any shared file.

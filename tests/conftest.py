@@ -16,7 +16,7 @@ ALICE = ROOT / "corpora" / "alice29.txt"
 
 
 def _native_bf16() -> bool:
-    from nncomp import determinism
+    from nncomp.engine import determinism
     return determinism.native_bf16("cpu")
 
 
@@ -42,8 +42,9 @@ TEXT = b"It was the best of times, it was the worst of times, it was the age of 
 def small_text_archive() -> bytes:
     """A dictionary-coded archive of TEXT: the size thresholds lowered for a small input."""
     import nncomp
-    from nncomp import api, container
-    with mock.patch.object(api, "MIN_TEXT_LENGTH", 0), mock.patch.object(api, "BYTES_PER_MERGE", 16):
+    from nncomp import frame
+    from nncomp.format import container
+    with mock.patch.object(frame, "MIN_TEXT_LENGTH", 0), mock.patch.object(frame, "BYTES_PER_MERGE", 16):
         blob = nncomp.compress(TEXT, "test", fallback=False)
     assert container.read_frame(blob, 0)[0].dictionary is not None
     return blob
@@ -51,17 +52,17 @@ def small_text_archive() -> bytes:
 
 def feed_rows(data, B: int, make, progressive: bool, vocab: int = 256):
     """Run a row-fed model (match, context statistics) over data's rows as the engine does:
-    make(tok) builds it over the token buffer, then each row is coded and passed to update.
+    make(tok) builds it over the token buffer, then each row is coded and passed to observe.
     progressive=True is the decoder's view: a row appears in the buffer only once decoded."""
-    from nncomp import engine
-    full = engine.to_streams(data, B, vocab)
-    lens = engine.segment_lengths(len(data), B)
+    from nncomp.engine import streams
+    full = streams.to_streams(data, B, vocab)
+    lens = streams.segment_lengths(len(data), B)
     tok = np.zeros_like(full) if progressive else full
     model = make(tok)
     for r in range(1, full.shape[0]):
         k = int((lens >= r).sum())
         tok[r, :k] = full[r, :k]
-        model.update(r, k)
+        model.observe(r, k, tok[r, :k])
     return model
 
 

@@ -2,19 +2,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-import baselines
-from nncomp import bench, corpora, energy, report
-from nncomp.corpora import CorpusError, FileSpec
+from nncomp.bench import codecs, corpora, energy, report
+from nncomp.bench import runner as bench
+from nncomp.bench.corpora import CorpusError, FileSpec
 
 DATA = b"benchmark me, benchmark me again. " * 300
 
 
-@pytest.mark.parametrize("name", sorted(baselines.FACTORIES))
+@pytest.mark.parametrize("name", sorted(codecs.FACTORIES))
 def test_every_conventional_codec_round_trips(name):
-    codec = bench.make_codec(name)
+    codec = codecs.make_codec(name)
     blob = codec.compress(DATA)
     assert codec.decompress(blob) == DATA and len(blob) < len(DATA)
     assert codec.description and codec.version
@@ -22,7 +23,7 @@ def test_every_conventional_codec_round_trips(name):
 
 def test_unknown_codec():
     with pytest.raises(KeyError):
-        bench.make_codec("lz4-1")
+        codecs.make_codec("lz4-1")
 
 
 def test_run_writes_a_valid_verified_document(tmp_path):
@@ -197,3 +198,33 @@ def test_tradeoff_break_even():
     mid = mk("nncomp-c", 150_000_000, 1000.0 + 3600 * 3600, 100.0 + 3600)
     (line,) = report.tradeoff([xz, mid], transfer_kwh_per_gb=0.06, storage_kwh_per_gb_year=0.01)
     assert "repaid after 720 transfers" in line
+
+
+def test_the_bench_and_report_commands(tmp_path):
+    """The README's main job, `nncomp bench` then `nncomp report`, as a user runs them: on a tiny
+    corpus (a folder), one conventional codec and the test preset."""
+    import subprocess
+    import sys
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_bytes(DATA)
+    (corpus / "b.bin").write_bytes(bytes(range(256)) * 20)
+    out = tmp_path / "out"
+    run = [sys.executable, "-m", "nncomp"]
+    p = subprocess.run(run + ["bench", "--corpus", str(corpus), "--codec", "gzip-9", "--preset", "test",
+                              "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == ""  # data to files, progress to stderr
+    doc = json.loads((out / "results.json").read_text())
+    bench.validate(doc)
+    rows = {c["name"]: c["results"] for c in doc["codecs"]}
+    assert set(rows) == {"gzip-9", "nncomp-test"}
+    assert all(r["verified"] and r["compressed"] > 0 for rs in rows.values() for r in rs)
+    assert {r["file"] for r in rows["nncomp-test"]} == {"a.txt", "b.bin"}
+    p = subprocess.run(run + ["report", str(out / "results.json")], capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stderr
+    written = {Path(line).name for line in p.stdout.split()}
+    assert {"report.md", "report.html"} <= written and any(n.endswith(".png") for n in written)
+    md = (out / "report.md").read_text()
+    assert "nncomp-test" in md and "gzip-9" in md

@@ -210,7 +210,7 @@ def test_an_interrupt_while_starting_exits_130(nncomp_cmd, tmp_path):
 
 _INTERRUPTED_IMPORT = """
 import sys
-from nncomp import determinism
+from nncomp.engine import determinism
 print("IMPORTING", flush=True)
 try:
     determinism.load_torch()

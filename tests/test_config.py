@@ -5,8 +5,10 @@ import dataclasses
 
 import pytest
 
-from nncomp import config, context, match, presets
-from nncomp.model import LSTMConfig, build
+from nncomp import config, presets
+from nncomp.models import context, match
+from nncomp.config import ModelConfig
+from nncomp.net import build
 
 
 def test_feature_widths_are_those_the_feature_models_fill():
@@ -15,7 +17,7 @@ def test_feature_widths_are_those_the_feature_models_fill():
     assert config.CTX_BUCKETS == context.BUCKETS
 
 
-TRANSFORMER = LSTMConfig(arch="transformer", embed=32, hidden=32, heads=2, memory=16, layers=2,
+TRANSFORMER = ModelConfig(arch="transformer", embed=32, hidden=32, heads=2, memory=16, layers=2,
                          match=True, context=3)
 
 

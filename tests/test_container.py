@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nncomp
-from nncomp import container, engine
+from nncomp import frame
+from nncomp.engine import loop
+from nncomp.format import container
 from nncomp.errors import (CorruptDataError, EnvironmentMismatchError, LimitError, NNCompError,
                            TruncatedDataError)
 
@@ -61,7 +63,7 @@ def test_trailing_garbage():
 def test_damage_after_a_model_frame_is_found_before_the_model_runs():
     """One-shot decompression reads the whole archive's structure first: a later frame's damage
     costs no decoding."""
-    with mock.patch.object(engine, "decode", side_effect=AssertionError("the model ran")):
+    with mock.patch.object(loop, "decode", side_effect=AssertionError("the model ran")):
         with pytest.raises(CorruptDataError, match="trailing garbage"):
             nncomp.decompress(BLOB + STORED + b"junk")
         with pytest.raises(CorruptDataError, match="checksum"):

@@ -9,9 +9,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nncomp import engine
-from nncomp.context import BUCKETS, LIMIT, SLOT, TOP, ContextModel, _bucket, _count
-from nncomp.model import Predictor
+from nncomp.engine import streams
+from nncomp.models.context import BUCKETS, LIMIT, SLOT, TOP, ContextModel, _bucket, _count
+from nncomp.net.base import Predictor
 from conftest import feed_rows
 
 
@@ -74,10 +74,10 @@ def test_features_only_depend_on_known_rows(seed, B, n, orders):
 def test_the_ring_keeps_a_training_block():
     data = bytes(random.Random(5).randrange(4) for _ in range(4000))
     full_c, full_b = run(data, 4, 2, progressive=False)
-    tok = engine.to_streams(data, 4)
+    tok = streams.to_streams(data, 4)
     cm = ContextModel(tok, len(data), 256, 2, rows=22)
     for r in range(1, 300):
-        cm.update(r, 4)
+        cm.observe(r, 4)
         if r >= 21:
             c, b = cm.features(slice(r - 19, r + 2))  # a block of 20 and the next row
             assert np.array_equal(c, full_c[r - 19:r + 2]) and np.array_equal(b, full_b[r - 19:r + 2])

@@ -11,7 +11,9 @@ import pytest
 import torch
 
 import nncomp
-from nncomp import api, container, determinism, presets
+from nncomp import api, frame, presets
+from nncomp.engine import determinism
+from nncomp.format import container
 from nncomp.checkpoint import Checkpoint
 from nncomp.errors import EnvironmentMismatchError
 from conftest import HAVE_CUDA, TEXT, Crash, crashing, needs_cuda, small_text_archive
@@ -54,7 +56,7 @@ def test_max_takes_fewer_longer_streams_on_a_gpu():
     assert gpu == dataclasses.replace(cpu, stream_len=gpu.stream_len, max_streams=gpu.max_streams,
                                       float32_below=0)
     dickens = 3_150_000  # symbols after max's dictionary, about
-    assert gpu.resolve_streams(dickens).streams < cpu.resolve_streams(dickens).streams
+    assert presets.resolve(gpu, dickens).streams < presets.resolve(cpu, dickens).streams
     assert presets.get("default", "cuda") == dataclasses.replace(presets.get("default"),
                                                                  float32_below=0)
 
@@ -96,7 +98,7 @@ def test_cuda_graphs_compute_the_eager_floats(monkeypatch, preset):
 @needs_cuda
 @pytest.mark.cuda
 def test_cuda_with_a_text_dictionary():
-    with mock.patch.object(api, "MIN_TEXT_LENGTH", 0), mock.patch.object(api, "BYTES_PER_MERGE", 16):
+    with mock.patch.object(frame, "MIN_TEXT_LENGTH", 0), mock.patch.object(frame, "BYTES_PER_MERGE", 16):
         blob = nncomp.compress(TEXT, "test", device="cuda", fallback=False)
     assert container.read_frame(blob, 0)[0].dictionary is not None
     assert nncomp.decompress(blob) == TEXT

@@ -7,7 +7,8 @@ from unittest import mock
 import pytest
 
 import nncomp
-from nncomp import api, container
+from nncomp import api, frame
+from nncomp.format import container
 
 # Small blocks: the test preset codes fewer than 2,048 symbols as one stream, a step per symbol,
 # so each frame here costs at most 300 steps; lines that repeat, so that its model beats storing.
@@ -137,7 +138,7 @@ def test_wrong_direction_and_closed():
 
 def test_a_failed_block_ends_the_archive_there(tmp_path):
     """No hole: after a block fails (an error, Ctrl-C), nothing more is compressed or written."""
-    real, calls = api.compress_info, []
+    real, calls = frame.encode, []
 
     def failing(block, *args, **kw):
         calls.append(len(block))
@@ -146,7 +147,7 @@ def test_a_failed_block_ends_the_archive_there(tmp_path):
         return real(block, *args, **kw)
 
     path = tmp_path / "f.nnc"
-    with mock.patch.object(api, "compress_info", failing):
+    with mock.patch.object(frame, "encode", failing):
         with nncomp.open(path, "wb", preset="test", block_size=BLOCK) as f:
             with pytest.raises(KeyboardInterrupt):
                 f.write(DATA)
@@ -158,13 +159,13 @@ def test_a_failed_block_ends_the_archive_there(tmp_path):
 
 def test_seek_skips_whole_frames_undecoded(archive):
     decoded = []
-    real = api.decode_frame
+    real = frame.decode
 
-    def counting(frame, *args):
-        decoded.append(frame.length)
-        return real(frame, *args)
+    def counting(f, *args):
+        decoded.append(f.length)
+        return real(f, *args)
 
-    with mock.patch.object(api, "decode_frame", counting), _reader(archive) as f:
+    with mock.patch.object(frame, "decode", counting), _reader(archive) as f:
         assert f.seekable()
         assert f.seek(2 * BLOCK + 7) == 2 * BLOCK + 7
         assert decoded == [len(DATA) - 2 * BLOCK]  # the first two frames were not run

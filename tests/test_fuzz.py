@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nncomp
-from nncomp import container
+from nncomp.format import container
 from nncomp.errors import NNCompError
 from conftest import TEXT as SMALL_TEXT, small_text_archive
 

@@ -7,8 +7,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nncomp import engine
-from nncomp.match import MINLEN, NO_MATCH, MatchModel
+from nncomp.engine import streams
+from nncomp.models.match import MINLEN, NO_MATCH, MatchModel
 from conftest import feed_rows
 
 
@@ -21,7 +21,7 @@ def test_a_repeat_is_predicted():
     rnd = random.Random(1)
     block = bytes(rnd.randrange(256) for _ in range(2000))
     pred, bucket = features(block + block, 1, progressive=False)
-    tok = engine.to_streams(block + block, 1)
+    tok = streams.to_streams(block + block, 1)
     second = range(2000 + MINLEN + 2, 4001)
     hits = sum(pred[r, 0] == tok[r, 0] for r in second)
     assert hits >= len(second) - 2

@@ -8,16 +8,18 @@ import pytest
 import torch
 
 import nncomp
-from nncomp import api, determinism, presets
+from nncomp import api, presets
+from nncomp.engine import determinism
 from nncomp.config import CTX_BUCKETS, MATCH_BUCKETS
-from nncomp.context import TOP
-from nncomp.model import LSTMConfig, build
+from nncomp.models.context import TOP
+from nncomp.config import ModelConfig
+from nncomp.net import build
 from conftest import ALICE, CUDA_MARKS
 
 TRANSFORMER = dict(arch="transformer", embed=16, hidden=16, heads=2, memory=12)
 
 
-def _gradients(cfg: LSTMConfig, reuse: bool, device: str = "cpu"
+def _gradients(cfg: ModelConfig, reuse: bool, device: str = "cpu"
                ) -> tuple[float, dict[str, torch.Tensor]]:
     """The loss and every parameter's gradient after one block, the weights moved off their
     initial values (zero gates, round bonuses) so that every term of the gradient counts."""

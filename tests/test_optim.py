@@ -1,11 +1,11 @@
-"""nncomp.optim.Adam against torch.optim.Adam(fused=True), which wrote every archive before it."""
+"""nncomp.net.optim.Adam against torch.optim.Adam(fused=True), which wrote every archive before it."""
 from __future__ import annotations
 
 import pytest
 import torch
 from torch import nn
 
-from nncomp.optim import Adam
+from nncomp.net.optim import Adam
 from conftest import CUDA_MARKS
 
 DEVICES = ["cpu", pytest.param("cuda", marks=CUDA_MARKS)]

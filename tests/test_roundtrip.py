@@ -12,8 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nncomp
-from nncomp import api, coder, container, determinism, engine, presets
-from nncomp.model import LSTMConfig, build
+from nncomp import api, frame, presets
+from nncomp.engine import determinism, loop, streams
+from nncomp.format import coder, container
+from nncomp.config import ModelConfig
+from nncomp.net import build
 from conftest import ALICE, ROOT, needs_bf16, shared_file
 
 DATA = ROOT / "tests" / "data"
@@ -38,10 +41,10 @@ def test_arbitrary_bytes(data):
 @settings(max_examples=40, deadline=None)
 def test_stream_split_is_a_bijection(n, B):
     data = random.Random(n).randbytes(n)
-    tok = engine.to_streams(data, B)
+    tok = streams.to_streams(data, B)
     assert tok.shape[1] == B and (tok[0] == 0).all()
-    assert engine.from_streams(tok, n).tobytes() == data
-    lens = engine.segment_lengths(n, B)
+    assert streams.from_streams(tok, n).tobytes() == data
+    lens = streams.segment_lengths(n, B)
     assert lens.sum() == n and lens.max() - lens.min() <= 1 and (lens[:-1] >= lens[1:]).all()
 
 
@@ -79,15 +82,17 @@ def test_text_compresses_and_streams_adapt():
 
 
 def test_few_streams_take_a_constant_learning_rate():
-    """fast's rule: under lr_below streams, a constant lr_few; the header stores the result."""
-    cfg = presets.get("fast")
-    small = cfg.resolve_streams(cfg.stream_len * (cfg.lr_below - 1))
-    large = cfg.resolve_streams(cfg.stream_len * cfg.lr_below)
+    """resolve()'s rule: under lr_below streams, a constant lr_few; the header stores the result
+    (a recipe of its own: the rule, not a preset's tuning)."""
+    cfg = dataclasses.replace(presets.get("test"), lr=2e-2, lr_end=2e-3, lr_below=8, lr_few=5e-3,
+                              stream_len=1000, max_streams=64)
+    small = presets.resolve(cfg, cfg.stream_len * (cfg.lr_below - 1))
+    large = presets.resolve(cfg, cfg.stream_len * cfg.lr_below)
     assert (small.lr, small.lr_end) == (cfg.lr_few, 0.0)
     assert (large.lr, large.lr_end) == (cfg.lr, cfg.lr_end)
     for c in (small, large):
         assert "lr_below" not in c.to_dict() and "lr_few" not in c.to_dict()
-        assert LSTMConfig.from_dict(c.to_dict()) == c
+        assert ModelConfig.from_dict(c.to_dict()) == c
     with pytest.raises(ValueError):
         dataclasses.replace(cfg, lr_few=0.0).check()
 
@@ -97,7 +102,7 @@ def test_over_a_hundred_kb_of_real_text():
     """Eight streams of ~7,300 dictionary symbols: ~900 training blocks, ~57 coder segments
     (the dictionary threshold lowered: 120 kB is under it)."""
     data = shared_file("canterbury/lcet10.txt").read_bytes()[:120_000]
-    with mock.patch.object(api, "MIN_TEXT_LENGTH", 1 << 16):
+    with mock.patch.object(frame, "MIN_TEXT_LENGTH", 1 << 16):
         blob = rt(data)
     assert nncomp.info(blob)[0].config["vocab"] > 256
 
@@ -112,7 +117,7 @@ def test_every_preset_round_trips(preset, dictionary):
     cfg = presets.get(preset)
     if dictionary:
         cfg = dataclasses.replace(cfg, float32_below=0)
-    with mock.patch.object(api, "MIN_TEXT_LENGTH", 0 if dictionary else api.MIN_TEXT_LENGTH):
+    with mock.patch.object(frame, "MIN_TEXT_LENGTH", 0 if dictionary else frame.MIN_TEXT_LENGTH):
         blob, info = api.compress_info(data, preset, config=cfg, fallback=False)
     assert info.kind == "model" and (info.config.vocab > 256) == dictionary
     keeps = (dictionary or not cfg.float32_below) and determinism.native_bf16("cpu")
@@ -120,19 +125,21 @@ def test_every_preset_round_trips(preset, dictionary):
     assert nncomp.decompress(blob) == data
 
 
-@pytest.mark.parametrize("preset", ["default", "max"])
-def test_few_streams_run_in_float32(preset):
-    """What the header stores is the config that ran: float32 under the preset's threshold,
-    and no threshold."""
-    cfg = presets.get(preset)
-    small = cfg.resolve_streams(cfg.stream_len * (cfg.float32_below - 1))
-    large = cfg.resolve_streams(cfg.stream_len * cfg.float32_below)
+@pytest.mark.parametrize("bf16", [True, False], ids=["bf16-cpu", "no-bf16-cpu"])
+def test_few_streams_run_in_float32(bf16):
+    """What the header stores is the config that ran: float32 under the recipe's threshold or
+    on a device without bf16, and no threshold."""
+    cfg = dataclasses.replace(presets.get("test"), dtype="bfloat16", train_dtype="bfloat16",
+                              float32_below=8, stream_len=1000, max_streams=64)
+    small = presets.resolve(cfg, cfg.stream_len * (cfg.float32_below - 1), bf16=bf16)
+    large = presets.resolve(cfg, cfg.stream_len * cfg.float32_below, bf16=bf16)
     assert (small.streams, large.streams) == (cfg.float32_below - 1, cfg.float32_below)
-    assert small == dataclasses.replace(cfg, streams=small.streams, float32_below=0,
-                                        dtype="float32", train_dtype="float32")
-    assert large == dataclasses.replace(cfg, streams=large.streams, float32_below=0)
+    f32 = {"dtype": "float32", "train_dtype": "float32"}
+    assert small == dataclasses.replace(cfg, streams=small.streams, float32_below=0, **f32)
+    assert large == dataclasses.replace(cfg, streams=large.streams, float32_below=0,
+                                        **({} if bf16 else f32))
     assert "float32_below" not in small.to_dict()
-    assert LSTMConfig.from_dict(small.to_dict()) == small
+    assert ModelConfig.from_dict(small.to_dict()) == small
 
 
 @pytest.mark.slow
@@ -144,8 +151,8 @@ def test_fast_preset_round_trips():
 def test_threads_do_not_change_the_bits():
     """Measured here; the header still records the count and the decoder uses it."""
     data = shared_file("canterbury/cp.html").read_bytes()[:12000]
-    cfg = presets.get("test").resolve_streams(len(data))
-    assert engine.encode(data, cfg, 1)[0] == engine.encode(data, cfg, 2)[0]
+    cfg = presets.resolve(presets.get("test"), len(data))
+    assert loop.encode(data, cfg, 1)[0] == loop.encode(data, cfg, 2)[0]
     blob = nncomp.compress(data, "test", threads=1, fallback=False)
     assert nncomp.info(blob)[0].fingerprint["threads"] == 1
     assert nncomp.decompress(blob) == data
@@ -153,11 +160,11 @@ def test_threads_do_not_change_the_bits():
 
 def test_keeping_freed_memory_takes_effect_on_glibc_and_changes_no_bits():
     data = shared_file("canterbury/cp.html").read_bytes()[:12000]
-    cfg = presets.get("test").resolve_streams(len(data))
-    before = engine.encode(data, cfg, 2)[0]
+    cfg = presets.resolve(presets.get("test"), len(data))
+    before = loop.encode(data, cfg, 2)[0]
     glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
     assert nncomp.keep_freed_memory() is glibc  # False if glibc refused a threshold
-    assert engine.encode(data, cfg, 2)[0] == before
+    assert loop.encode(data, cfg, 2)[0] == before
 
 
 def test_concatenated_archives_decode_to_the_concatenation():
@@ -174,8 +181,8 @@ def test_coded_size_matches_the_model_cross_entropy():
     """The range coder's overhead over Σ -log2 p is within 0.1 % (+ flush and length words
     per coder segment, and the 16-bit check words)."""
     data = shared_file("canterbury/lcet10.txt").read_bytes()[:75_000]
-    cfg = dataclasses.replace(presets.get("test"), coder_segment=512).resolve_streams(len(data))
-    payload, stats = engine.encode(data, cfg, threads=2)
+    cfg = presets.resolve(dataclasses.replace(presets.get("test"), coder_segment=512), len(data))
+    payload, stats = loop.encode(data, cfg, threads=2)
     segments = len(coder._split_segments(payload))
     assert segments > 100  # so that the per-segment words below weigh
     checks = len(data) // coder.CHECK_INTERVAL + 6
@@ -206,19 +213,19 @@ def test_bfloat16_becomes_float32_where_the_cpu_has_no_bf16_instructions():
                               train_head_dtype="bfloat16")
     with mock.patch.object(determinism, "native_bf16", return_value=False):
         blob = api.compress_info(data, "test", config=cfg, fallback=False)[0]
-        frame = container.read_frame(blob, 0)[0]
-        assert frame.config.dtypes() == ("float32",) * 3
+        fr = container.read_frame(blob, 0)[0]
+        assert fr.config.dtypes() == ("float32",) * 3
         assert nncomp.decompress(blob) == data
-        as_bf16 = dataclasses.replace(frame, config=dataclasses.replace(frame.config, dtype="bfloat16"))
+        as_bf16 = dataclasses.replace(fr, config=dataclasses.replace(fr.config, dtype="bfloat16"))
         with pytest.raises(nncomp.EnvironmentMismatchError, match="bfloat16"):
-            api.decode_frame(as_bf16, ignore_fingerprint=True)
+            nncomp.Decompressor(ignore_fingerprint=True).decode_frame(as_bf16)
 
 
 def test_learning_rate_falls_to_lr_end():
     """After warm-up the rate falls geometrically from lr to lr_end at the run's last update;
     both directions know that update's number from the symbol count, so such archives decode."""
     cfg = dataclasses.replace(presets.get("test"), warmup=0, lr=1e-2, lr_end=1e-3)
-    model = build(cfg.resolve_streams(100))
+    model = build(presets.resolve(cfg, 100))
     model.set_run_length(100)
     rates = []
     for u in (0, 50, 100, 300):
@@ -239,7 +246,7 @@ def test_config_fields_added_later_may_be_absent():
     cfg = dataclasses.replace(presets.get("test"), lr_end=1e-3, text_case=True, sse=True)
     later = ("text_vocab", "train_head_dtype", "context", "lr_end", "text_case", "sse")
     old = {k: v for k, v in cfg.to_dict().items() if k not in later}
-    assert LSTMConfig.from_dict(old) == dataclasses.replace(cfg, text_vocab=0, train_head_dtype="",
+    assert ModelConfig.from_dict(old) == dataclasses.replace(cfg, text_vocab=0, train_head_dtype="",
                                                             context=0, lr_end=0.0, text_case=False,
                                                             sse=False)
     assert "train_head_dtype" not in dataclasses.replace(cfg, train_head_dtype="").to_dict()
@@ -284,11 +291,11 @@ def test_lzma_fallback_when_the_model_loses():
 
 def test_lzma_is_skipped_only_where_the_model_clearly_wins():
     data = shared_file("canterbury/lcet10.txt").read_bytes() * 3  # over QUICK_LZMA_FROM
-    quick = api._quick_lzma_size(data)
+    quick = frame._quick_lzma_size(data)
     with mock.patch.object(container, "write_lzma", wraps=container.write_lzma) as xz:
-        assert len(api._fallbacks(data, int(0.5 * quick))) == 1 and xz.call_count == 0
-        assert len(api._fallbacks(data, quick)) == 2 and xz.call_count == 1
-        assert len(api._fallbacks(data[:4096], 1)) == 2  # small inputs: always tried
+        assert len(frame._fallbacks(data, int(0.5 * quick))) == 1 and xz.call_count == 0
+        assert len(frame._fallbacks(data, quick)) == 2 and xz.call_count == 1
+        assert len(frame._fallbacks(data[:4096], 1)) == 2  # small inputs: always tried
 
 
 @pytest.mark.slow
@@ -299,4 +306,4 @@ def test_the_quick_lzma_pass_bounds_xz():
         if path.name in ("SHA256SUMS", "README.md"):
             continue
         data = path.read_bytes()
-        assert len(container.write_lzma(data)) > api.SKIP_LZMA_BELOW * api._quick_lzma_size(data) / 1.01
+        assert len(container.write_lzma(data)) > frame.SKIP_LZMA_BELOW * frame._quick_lzma_size(data) / 1.01

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import nncomp
-from nncomp import api, container, presets
-from nncomp.sse import NODES, RATE_MIN, SecondaryEstimate
+from nncomp import api, presets
+from nncomp.format import container
+from nncomp.models.sse import NODES, RATE_MIN, SecondaryEstimate
 
 
 def distribution(rng: np.random.Generator, k: int, V: int, sharp: float = 3.0) -> np.ndarray:
@@ -59,7 +60,7 @@ def test_an_overconfident_top_symbol_is_corrected_and_rows_stay_distributions():
     for step in range(2000):
         row = probs.copy()
         sse.adjust(row)
-        sse.update(np.where(rng.random(4) < 0.5, 3, 7))
+        sse.observe(0, 4, np.where(rng.random(4) < 0.5, 3, 7))
     assert row[:, 3] == pytest.approx(0.5, abs=0.05)
     assert (row > 0).all()
     np.testing.assert_allclose(row.sum(1), 1.0, rtol=1e-6)
@@ -89,7 +90,7 @@ def test_matches_the_format_specification_bit_for_bit(with_match):
             pred, bucket = np.full(k, -1), np.zeros(k, np.uint8)
         expected = reference_step(table, count, probs, pred, bucket, sym)
         assert np.array_equal(got, expected)
-        sse.update(sym)
+        sse.observe(0, len(sym), sym)
     assert np.array_equal(sse.table, table) and np.array_equal(sse.count, count)
     assert (table != NODES).any(axis=1).sum() == (16 if with_match else 1)  # contexts used
 

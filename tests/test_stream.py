@@ -14,7 +14,8 @@ from unittest import mock
 import pytest
 
 import nncomp
-from nncomp import api, container, presets
+from nncomp import api, frame, presets
+from nncomp.format import container
 from nncomp.checkpoint import Checkpoint, CheckpointError
 from conftest import ALICE, Crash, crashing
 
@@ -83,7 +84,7 @@ def test_resumed_compression_is_byte_identical(tmp_path, reference, after):
     assert not os.listdir(tmp_path)
 
 
-@mock.patch.object(api, "MIN_TEXT_LENGTH", 4096)  # every block (the last is 7 kB) gets a dictionary
+@mock.patch.object(frame, "MIN_TEXT_LENGTH", 4096)  # every block (the last is 7 kB) gets a dictionary
 # and a falling learning rate, which a resumed run must continue from where it was
 @mock.patch.dict(presets.PRESETS, test=dataclasses.replace(presets.PRESETS["test"], lr_end=2e-3))
 def test_resumed_compression_with_a_text_dictionary_is_byte_identical(tmp_path):

@@ -1,4 +1,4 @@
-"""The text dictionary (nncomp/tokenizer.py): learning, the stored section, and its use by the codec."""
+"""The text dictionary (nncomp/format/tokenizer.py): learning, the stored section, and its use by the codec."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nncomp
-from nncomp import api, container, presets, tokenizer
+from nncomp import api, frame, presets
+from nncomp.format import container, tokenizer
 from nncomp.errors import CorruptDataError
 from conftest import ALICE, TEXT, shared_file, small_text_archive
 
@@ -102,7 +103,7 @@ def test_decode_refuses_symbols_of_the_wrong_total_length():
         d.decode(sym, len(TEXT) + 1)
 
 
-@mock.patch.object(api, "MIN_TEXT_LENGTH", 1 << 14)  # a smaller text than the real threshold
+@mock.patch.object(frame, "MIN_TEXT_LENGTH", 1 << 14)  # a smaller text than the real threshold
 def test_the_codec_uses_a_dictionary_for_text_only():
     text = ALICE.read_bytes()[:30000]
     blob, info = api.compress_info(text, "test", fallback=False)
@@ -110,15 +111,15 @@ def test_the_codec_uses_a_dictionary_for_text_only():
     assert nncomp.info(blob)[0].config["vocab"] == info.config.vocab
     assert nncomp.decompress(blob) == text
     binary = shared_file("canterbury/kennedy.xls").read_bytes()[:60000]
-    assert api.dictionary_size(presets.get("test"), binary) == 0
-    assert api.dictionary_size(presets.get("test"), text[:api.MIN_TEXT_LENGTH - 1]) == 0
-    assert api.dictionary_size(presets.get("test"), text) == min(
-        presets.get("test").text_vocab - 256, len(text) // api.BYTES_PER_MERGE)
+    assert frame.dictionary_size(presets.get("test"), binary) == 0
+    assert frame.dictionary_size(presets.get("test"), text[:frame.MIN_TEXT_LENGTH - 1]) == 0
+    assert frame.dictionary_size(presets.get("test"), text) == min(
+        presets.get("test").text_vocab - 256, len(text) // frame.BYTES_PER_MERGE)
     no_dict = dataclasses.replace(presets.get("test"), text_vocab=0)
     assert api.compress_info(text, config=no_dict, fallback=False)[1].config.vocab == 256
 
 
-@mock.patch.object(api, "MIN_TEXT_LENGTH", 1 << 14)
+@mock.patch.object(frame, "MIN_TEXT_LENGTH", 1 << 14)
 def test_the_codec_folds_case_when_the_config_asks():
     text = ALICE.read_bytes()[:30000]
     cfg = dataclasses.replace(presets.get("test"), text_case=True)

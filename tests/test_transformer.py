@@ -11,17 +11,19 @@ import pytest
 import torch
 
 import nncomp
-from nncomp import api, determinism, presets
+from nncomp import api, presets
+from nncomp.engine import determinism
 from nncomp.checkpoint import Checkpoint
-from nncomp.model import LSTMConfig, build
+from nncomp.config import ModelConfig
+from nncomp.net import build
 from conftest import ALICE, Crash, crashing
 
-TINY = LSTMConfig(arch="transformer", embed=16, hidden=16, heads=2, memory=12, layers=2, bptt=8,
+TINY = ModelConfig(arch="transformer", embed=16, hidden=16, heads=2, memory=12, layers=2, bptt=8,
                   lr=1e-2, warmup=10, max_streams=8, stream_len=1000, match=True, context=2,
                   coder_segment=1024)
 
 
-def rt(data: bytes, cfg: LSTMConfig) -> bytes:
+def rt(data: bytes, cfg: ModelConfig) -> bytes:
     blob = api.compress_info(data, "test", config=cfg, fallback=False)[0]
     assert nncomp.info(blob)[0].config["arch"] == "transformer"
     assert nncomp.decompress(blob) == data
@@ -79,7 +81,7 @@ def test_bad_transformer_configs_are_refused():
             dataclasses.replace(TINY, **bad).check()
     # An archive's header is checked the same way before anything is built.
     with pytest.raises(ValueError):
-        LSTMConfig.from_dict({**TINY.to_dict(), "heads": 5})
+        ModelConfig.from_dict({**TINY.to_dict(), "heads": 5})
 
 
 def test_no_gpu_path_yet():
@@ -91,4 +93,4 @@ def test_lstm_configs_do_not_name_the_new_fields():
     """LSTM archives keep the header they had: arch, heads and memory are absent."""
     d = presets.get("default").to_dict()
     assert not {"arch", "heads", "memory"} & set(d)
-    assert np.isfinite(presets.get("default").n_params())
+    assert ModelConfig.from_dict(d) == presets.get("default")  # absent reads as the LSTM

@@ -1,0 +1,188 @@
+"""The options of a compression or a decompression, held once, as python-zstandard's
+ZstdCompressor and ZstdDecompressor hold theirs: the CLI, the one-shot functions, NNCompFile
+and the benchmark all build one of these and call it.
+
+    c = nncomp.Compressor("max", threads=2, verify=True)
+    blob = c.compress(data)                       # one frame
+    c.compress_stream(src, dst)                   # frames of block_size, bounded memory
+    nncomp.Decompressor(max_params=10**7).decompress(blob)
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import zlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, BinaryIO, Iterator, Optional
+
+from . import frame, presets
+from .checkpoint import Checkpoint, CheckpointError
+from .config import ModelConfig
+from .engine import determinism
+from .errors import CorruptDataError
+from .format import container
+from .frame import DEFAULT_MAX_PARAMS, CompressInfo, FrameInfo
+from .system.fileio import write_all
+
+if TYPE_CHECKING:
+    from .engine.loop import Progress, SegmentHook
+
+# Input is coded in independent frames of at most this many bytes, so memory stays bounded
+# whatever the input size; each frame's model starts afresh (a small ratio cost per block).
+DEFAULT_BLOCK_SIZE = 32 << 20
+
+
+@dataclass(frozen=True)
+class Compressor:
+    """How to compress: preset (or a recipe `config` of its own), block size, torch threads
+    (None: determinism.default_threads()), device ('cpu', 'cuda', 'cuda:N'), verify (decode
+    before returning), fallback (keep a stored or LZMA2 frame where it is smaller). Checked when
+    built: a wrong preset, device or block size fails here, not at the first block."""
+    preset: str = presets.DEFAULT_PRESET
+    block_size: int = DEFAULT_BLOCK_SIZE
+    threads: Optional[int] = None
+    device: str = "cpu"
+    verify: bool = False
+    fallback: bool = True
+    config: Optional[ModelConfig] = None
+
+    def __post_init__(self) -> None:
+        if self.block_size < 1:
+            raise ValueError("block_size must be positive")
+        object.__setattr__(self, "device", determinism.check_device(self.device))
+        presets.get(self.preset, self.device)
+        object.__setattr__(self, "threads", self.threads or determinism.default_threads())
+
+    @property
+    def recipe(self) -> ModelConfig:
+        """The recipe each frame's config is resolved from (presets.resolve)."""
+        return self.config or presets.get(self.preset, self.device)
+
+    def compress(self, data: bytes) -> bytes:
+        """data as one frame (whatever block_size)."""
+        return self.compress_frame(data)[0]
+
+    def compress_frame(self, data: bytes, *, progress: Optional[Progress] = None,
+                       on_segment: Optional[SegmentHook] = None,
+                       resume: Optional[dict] = None) -> tuple[bytes, CompressInfo]:
+        """One frame of data, with what the caller may want to know about it."""
+        data = bytes(data)
+        blob, ci = frame.encode(data, self.recipe, self.preset, threads=self.threads,
+                                device=self.device, fallback=self.fallback, progress=progress,
+                                on_segment=on_segment, resume=resume)
+        if self.verify and ci.kind != "stored" and Decompressor().decompress(blob) != data:
+            raise CorruptDataError("verification failed: the archive does not decode to the input")
+        return blob, ci
+
+    def compress_stream(self, src: BinaryIO, dst: BinaryIO, *, progress: Optional[Progress] = None,
+                        total: Optional[int] = None,
+                        checkpoint: Optional[Checkpoint] = None) -> CompressInfo:
+        """src into dst one block (frame) at a time; memory does not grow with the input.
+
+        With a checkpoint, a run that was interrupted continues where its last save left it and
+        writes the same bytes an uninterrupted run would."""
+        writer = FrameWriter(self, dst)
+        resume = None
+        if checkpoint is not None:
+            resume = checkpoint.resume(self._checkpoint_settings(), src, dst)
+            writer.n, writer.written = checkpoint.input_done, checkpoint.frames_len
+        while True:
+            block = container.read_upto(src, self.block_size)
+            if not block and writer.n > 0:
+                break
+            snap = None
+            if resume is not None:
+                if (len(block), zlib.crc32(block)) != (resume["block_len"], resume["block_crc"]):
+                    raise CheckpointError("the input differs from the one the checkpoint was made from")
+                snap, resume = resume["engine"], None
+            blob = writer.frame(block, progress=_offset(progress, writer.n, total),
+                                on_segment=checkpoint.segment_hook(block) if checkpoint else None,
+                                resume=snap)
+            if checkpoint is not None:
+                checkpoint.frame_done(block, blob)
+            if len(block) < self.block_size:
+                break
+        return writer.info()
+
+    def _checkpoint_settings(self) -> dict:
+        """What decides the output bytes: a checkpoint made with other settings is refused."""
+        cfg = presets.get(self.preset, self.device)
+        return {"preset": self.preset, "config": cfg.to_dict(), "block_size": self.block_size,
+                "fallback": self.fallback, "threads": self.threads,
+                "fingerprint": determinism.fingerprint(self.device, cfg.dtype, self.threads)}
+
+
+class FrameWriter:
+    """Frames written to dst one block at a time, and what they add up to (compress_stream and
+    NNCompFile's writer)."""
+
+    def __init__(self, compressor: Compressor, dst: BinaryIO):
+        self.compressor, self.dst = compressor, dst
+        self.n = self.written = self.frames = 0
+        self.bits, self.seconds, self.kinds = 0.0, 0.0, set()
+
+    def frame(self, block: bytes, **engine) -> bytes:
+        """Compress block into one frame and write it; engine: compress_frame's keywords."""
+        blob, ci = self.compressor.compress_frame(block, **engine)
+        write_all(self.dst, blob)
+        self.n, self.written, self.frames = self.n + len(block), self.written + len(blob), self.frames + 1
+        self.kinds.add(ci.kind)
+        self.seconds += ci.seconds
+        self.bits += 0.0 if math.isnan(ci.model_bits) else ci.model_bits
+        return blob
+
+    def info(self) -> CompressInfo:
+        kind = ",".join(sorted(self.kinds))
+        return CompressInfo(self.n, self.written, kind, math.nan if kind == "stored" else self.bits,
+                            self.seconds, None)
+
+
+def _offset(progress: Optional[Progress], done: int, total: Optional[int]) -> Optional[Progress]:
+    """A frame's progress callback reporting on the whole stream."""
+    if progress is None:
+        return None
+    return lambda d, n, bits: progress(done + d, total if total is not None else done + n, bits)
+
+
+@dataclass(frozen=True)
+class Decompressor:
+    """How to decompress: ignore_fingerprint (decode even where this machine differs from the
+    encoder's; the checksum still decides), max_length (bytes a frame may claim) and max_params
+    (the largest model to run: decoding time and memory follow it, like xz's memory limit)."""
+    ignore_fingerprint: bool = False
+    max_length: int = container.MAX_LENGTH
+    max_params: int = DEFAULT_MAX_PARAMS
+
+    def decompress(self, blob: bytes, *, progress: Optional[Progress] = None) -> bytes:
+        """A whole archive (one or more frames). Every frame is parsed and checksummed before a
+        model runs: damage anywhere is reported at once, not after minutes of decoding."""
+        frames = list(container.iter_frames(memoryview(blob), self.max_length))
+        return b"".join(self.decode_frame(f, progress=progress) for f in frames)
+
+    def decompress_stream(self, src: BinaryIO, dst: Optional[BinaryIO], *,
+                          progress: Optional[Progress] = None) -> int:
+        """src into dst (None: only check) frame by frame; returns the output size."""
+        n = 0
+        for f in self.frames(src):
+            data = self.decode_frame(f, progress=_offset(progress, n, None))
+            if dst is not None:
+                write_all(dst, data)
+            n += len(data)
+        return n
+
+    def frames(self, src: BinaryIO) -> Iterator[container.Frame]:
+        """The parsed frames of an archive read from src, one in memory at a time."""
+        return container.read_frames(src, self.max_length)
+
+    def decode_frame(self, f: container.Frame, *, progress: Optional[Progress] = None) -> bytes:
+        return frame.decode(f, self.ignore_fingerprint, progress, self.max_params)
+
+
+def options(cls: type, given: dict) -> dict:
+    """The keywords of given that name a field of cls (Compressor or Decompressor)."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in given.items() if k in names}
+
+
+__all__ = ["Compressor", "Decompressor", "FrameWriter", "FrameInfo", "CompressInfo",
+           "DEFAULT_BLOCK_SIZE", "DEFAULT_MAX_PARAMS"]

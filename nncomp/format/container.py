@@ -1,0 +1,337 @@
+"""The .nnc file format (docs/FORMAT.md): a sequence of frames, each stored or model-coded.
+
+Everything read from a file is validated before it is acted on; nothing here unpickles or
+evaluates. Integers are little-endian.
+"""
+from __future__ import annotations
+
+import json
+import lzma
+import struct
+import zlib
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator
+
+from ..config import ModelConfig
+from ..errors import CorruptDataError, LimitError, TruncatedDataError
+from .coder import MIN_BITS_PER_SYMBOL
+from .tokenizer import MAX_SYMBOL_LEN, Dictionary
+
+MAGIC = b"\x89NNC"
+FORMAT_VERSION = 1
+KIND_STORED, KIND_MODEL, KIND_LZMA = 0, 1, 2
+KIND_NAMES = {KIND_STORED: "stored", KIND_MODEL: "model", KIND_LZMA: "lzma"}
+MAX_HEADER = 1 << 16
+MAX_LENGTH = (1 << 63) - 1
+
+_PREFIX = struct.Struct("<4sBB")  # magic, format version, kind
+_PREFIX_TAIL = struct.Struct("<BB")
+_STORED = struct.Struct("<QI")  # length, crc32 of the data
+_HLEN = struct.Struct("<I")  # header length
+_MODEL_TAIL = struct.Struct("<IQI")  # header crc32, payload length, payload crc32
+_LZMA = struct.Struct("<QIQI")  # length, crc32 of the data, coded length, crc32 of the coded bytes
+
+# LZMA frames: the fallback when the model loses (small or highly repetitive inputs). Raw
+# LZMA2 at xz's -9e settings, dictionary sized to the input; decoding allocates the dictionary
+# and the whole output, so both are bounded.
+LZMA_MAX_DICT = 64 << 20  # xz -9's dictionary
+LZMA_MAX_LENGTH = 1 << 30
+LZMA_OVERHEAD = _PREFIX.size + _LZMA.size  # 30 bytes
+
+STORED_OVERHEAD = _PREFIX.size + _STORED.size  # the fixed cost of a stored frame: 18 bytes
+HEADER_KEYS = {"preset", "config", "length", "crc32", "fingerprint"}
+FINGERPRINT_TYPES = {"engine": int, "nncomp": str, "torch": str, "constriction": str, "device": str,
+                     "gpu": str, "cpu": str, "cpu_capability": str, "isa": str, "dtype": str,
+                     "threads": int}
+
+# The JSON header is stored as raw deflate with this preset dictionary: a typical header, so
+# that a real one costs tens of bytes instead of ~550 (it matters on small files). Part of
+# format version 1: never edit it, add a new one with a new version.
+HEADER_ZDICT = (
+    b'NVIDIA H100 80GB HBM3NVIDIA GeForce RTX 4090AMD EPYC AMD Ryzen Apple M'
+    b'{"config":{"beta1":0.0,"beta2":0.9999,"bptt":20,"dtype":"bfloat16","embed":64,"eps":1e-08,'
+    b'"grad_clip":1.0,"hidden":256,"layers":2,"lr":0.004,"max_streams":32,"seed":0,'
+    b'"stream_len":250000,"streams":4,"vocab":256,"warmup":100},"crc32":1234567890,'
+    b'"fingerprint":{"constriction":"0.5.0","cpu":"Intel(R) Xeon(R) Processor","cpu_capability":'
+    b'"AVX2","device":"cuda","dtype":"float32","engine":1,"gpu":"","isa":"avx2,fma,avx512f,'
+    b'avx512_bf16,avx512_vnni,amx_bf16,amx_tile","nncomp":"0.1.0","threads":2,"torch":"2.13.0+cpu"},'
+    b'"length":1000000,"preset":"default"}'
+)
+
+
+@dataclass
+class Frame:
+    kind: int
+    length: int  # original bytes
+    crc32: int  # of the original bytes
+    data: bytes = b""  # stored: the bytes themselves; model: the range-coder payload
+    preset: str = ""
+    config: ModelConfig | None = None
+    fingerprint: dict | None = None
+    dictionary: Dictionary | None = None  # model frames with config.vocab > 256
+    symbols: int = 0  # model frames: how many symbols the payload codes
+    size: int = 0  # bytes the frame takes in the archive
+
+
+def crc32(data: bytes) -> int:
+    return zlib.crc32(data) & 0xFFFFFFFF
+
+
+def kind_name(blob: bytes) -> str:
+    """The kind of the frame that starts blob ("stored", "model" or "lzma")."""
+    return KIND_NAMES[_PREFIX.unpack_from(blob)[2]]
+
+
+def write_stored(data: bytes) -> bytes:
+    return _PREFIX.pack(MAGIC, FORMAT_VERSION, KIND_STORED) + _STORED.pack(len(data), crc32(data)) + data
+
+
+def _lzma_filters(dict_size: int) -> list[dict]:
+    return [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME, "dict_size": dict_size}]
+
+
+def _lzma_dict_size(length: int) -> int:
+    """Derived from the length, not stored: no field to damage. A dictionary larger than the
+    input finds nothing more and costs memory on both sides."""
+    return min(LZMA_MAX_DICT, max(4096, 1 << max(length - 1, 1).bit_length()))
+
+
+def write_lzma(data: bytes) -> bytes:
+    """data as raw LZMA2 with xz -9e's settings (len(data) <= LZMA_MAX_LENGTH)."""
+    assert len(data) <= LZMA_MAX_LENGTH
+    coded = lzma.compress(data, format=lzma.FORMAT_RAW,
+                          filters=_lzma_filters(_lzma_dict_size(len(data))))
+    return (_PREFIX.pack(MAGIC, FORMAT_VERSION, KIND_LZMA)
+            + _LZMA.pack(len(data), crc32(data), len(coded), crc32(coded)) + coded)
+
+
+def _inflate_lzma(coded: bytes, length: int) -> bytes:
+    d = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=_lzma_filters(_lzma_dict_size(length)))
+    try:
+        out = d.decompress(coded, max_length=length + 1)
+    except lzma.LZMAError:
+        raise CorruptDataError("lzma frame does not decode") from None
+    if len(out) != length or not d.eof or d.unused_data:
+        raise CorruptDataError("lzma frame decodes to the wrong length")
+    return out
+
+
+def write_model(length: int, checksum: int, preset: str, cfg: ModelConfig, fp: dict,
+                payload: bytes) -> bytes:
+    header = json.dumps(
+        {"preset": preset, "config": cfg.to_dict(), "length": length, "crc32": checksum,
+         "fingerprint": fp},
+        sort_keys=True, separators=(",", ":")).encode()
+    assert len(header) <= MAX_HEADER
+    z = zlib.compressobj(9, zlib.DEFLATED, -15, zdict=HEADER_ZDICT)
+    header = z.compress(header) + z.flush()
+    return b"".join([
+        _PREFIX.pack(MAGIC, FORMAT_VERSION, KIND_MODEL), _HLEN.pack(len(header)), header,
+        _MODEL_TAIL.pack(crc32(header), len(payload), crc32(payload)), payload,
+    ])
+
+
+class _Reader:
+    """Reads an archive held in memory."""
+
+    def __init__(self, buf: bytes | memoryview, pos: int = 0):
+        self.buf, self.pos = memoryview(buf), pos
+
+    def take(self, n: int, what: str) -> bytes:
+        if n > len(self.buf) - self.pos:
+            raise TruncatedDataError(f"archive truncated in {what}")
+        out = self.buf[self.pos:self.pos + n]
+        self.pos += n
+        return bytes(out)
+
+    def head(self, n: int) -> bytes:
+        """Up to n bytes, fewer at the end of the archive."""
+        out = bytes(self.buf[self.pos:self.pos + n])
+        self.pos += len(out)
+        return out
+
+    def unpack(self, st: struct.Struct, what: str) -> tuple:
+        return st.unpack(self.take(st.size, what))
+
+
+def read_upto(f: BinaryIO, n: int) -> bytes:
+    """n bytes from a stream (pipes return fewer per read), fewer only at its end."""
+    parts, left = [], n
+    while left:
+        chunk = f.read(left)
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+class _StreamReader(_Reader):
+    """Reads an archive from a file object, never more than one frame at a time."""
+
+    def __init__(self, f: BinaryIO):
+        self.f, self.pos = f, 0
+
+    def head(self, n: int) -> bytes:
+        out = read_upto(self.f, n)
+        self.pos += len(out)
+        return out
+
+    def take(self, n: int, what: str) -> bytes:
+        # In bounded pieces: a length field is not trusted to allocate before data arrives.
+        parts, left = [], n
+        while left:
+            chunk = self.f.read(min(left, 1 << 20))
+            if not chunk:
+                raise TruncatedDataError(f"archive truncated in {what}")
+            parts.append(chunk)
+            left -= len(chunk)
+        self.pos += n
+        return b"".join(parts)
+
+
+def _inflate_header(raw: bytes) -> bytes:
+    z = zlib.decompressobj(-15, zdict=HEADER_ZDICT)
+    try:
+        text = z.decompress(raw, MAX_HEADER)
+    except zlib.error:
+        raise CorruptDataError("frame header does not inflate") from None
+    if z.unconsumed_tail or not z.eof or z.unused_data:
+        raise CorruptDataError("frame header is malformed or too large")
+    return text
+
+
+def _parse_header(raw: bytes) -> dict:
+    try:
+        h = json.loads(_inflate_header(raw).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise CorruptDataError("frame header is not valid JSON") from None
+    if not isinstance(h, dict) or set(h) != HEADER_KEYS:
+        raise CorruptDataError("frame header has the wrong fields")
+    if type(h["length"]) is not int or not 0 <= h["length"] <= MAX_LENGTH:
+        raise CorruptDataError("frame header: bad length")
+    if type(h["crc32"]) is not int or not 0 <= h["crc32"] < 1 << 32:
+        raise CorruptDataError("frame header: bad checksum field")
+    if not isinstance(h["preset"], str) or len(h["preset"]) > 64:
+        raise CorruptDataError("frame header: bad preset")
+    fp = h["fingerprint"]
+    if not isinstance(fp, dict) or set(fp) != FINGERPRINT_TYPES.keys() or not all(
+            type(fp[k]) is t and (t is not str or len(fp[k]) <= 256) for k, t in FINGERPRINT_TYPES.items()):
+        raise CorruptDataError("frame header: bad fingerprint")
+    if fp["device"] not in ("cpu", "cuda"):
+        raise CorruptDataError(f"frame header: unknown device {fp['device'][:20]!r}")
+    if not 1 <= fp["threads"] <= 256:
+        raise CorruptDataError("frame header: bad thread count")
+    try:
+        h["config"] = ModelConfig.from_dict(h["config"])
+    except (TypeError, ValueError) as e:
+        raise LimitError(f"frame header: {e}") from None
+    if h["config"].streams == 0:
+        raise CorruptDataError("frame header: no stream count")
+    if h["config"].dtype != fp.get("dtype"):
+        raise CorruptDataError("frame header: dtype disagrees with the fingerprint")
+    return h
+
+
+def read_frame(buf: bytes | memoryview, pos: int, max_length: int = MAX_LENGTH) -> tuple[Frame, int]:
+    """Parse and validate the frame at buf[pos:]; returns it and the position after it."""
+    r = _Reader(buf, pos)
+    frame = _read_frame(r, pos == 0, max_length)
+    assert frame is not None  # callers stop at the end of buf
+    return frame, r.pos
+
+
+def read_frames(f: BinaryIO, max_length: int = MAX_LENGTH) -> Iterator[Frame]:
+    """The frames of an archive read from a stream, one at a time (bounded memory)."""
+    r = _StreamReader(f)
+    while (frame := _read_frame(r, r.pos == 0, max_length)) is not None:
+        yield frame
+
+
+def _read_frame(r: _Reader, first: bool, max_length: int) -> Frame | None:
+    """The next frame, or None at the end of a non-empty archive."""
+    start = r.pos
+    frame = _parse_frame(r, first, max_length)
+    if frame is not None:
+        frame.size = r.pos - start
+    return frame
+
+
+def _parse_frame(r: _Reader, first: bool, max_length: int) -> Frame | None:
+    start = r.pos
+    head = r.head(len(MAGIC))
+    if not head and not first:
+        return None
+    if head != MAGIC[:len(head)] or (not first and len(head) < len(MAGIC)):
+        raise CorruptDataError("not an nncomp archive (bad magic)" if first
+                               else f"trailing garbage after the archive at byte {start}")
+    if len(head) < len(MAGIC):
+        raise TruncatedDataError("empty input is not an nncomp archive" if not head
+                                 else "archive truncated in frame prefix")
+    version, kind = r.unpack(_PREFIX_TAIL, "frame prefix")
+    if version != FORMAT_VERSION:
+        raise CorruptDataError(f"unsupported format version {version} (this nncomp reads {FORMAT_VERSION})")
+    if kind == KIND_STORED:
+        length, checksum = r.unpack(_STORED, "stored frame header")
+        if length > max_length:
+            raise LimitError(f"frame of {length} bytes exceeds the limit of {max_length}")
+        data = r.take(length, "stored data")
+        if crc32(data) != checksum:
+            raise CorruptDataError("stored data checksum mismatch")
+        return Frame(KIND_STORED, length, checksum, data)
+    if kind == KIND_LZMA:
+        length, checksum, clen, ccrc = r.unpack(_LZMA, "lzma frame header")
+        if length > max_length:
+            raise LimitError(f"frame of {length} bytes exceeds the limit of {max_length}")
+        if length > LZMA_MAX_LENGTH:
+            raise CorruptDataError("lzma frame: length out of bounds")
+        coded = r.take(clen, "lzma data")
+        if crc32(coded) != ccrc:  # a range coder's last bytes can change without changing its output
+            raise CorruptDataError("lzma data checksum mismatch")
+        data = _inflate_lzma(coded, length)
+        if crc32(data) != checksum:
+            raise CorruptDataError("lzma frame checksum mismatch")
+        return Frame(KIND_LZMA, length, checksum, data)
+    if kind != KIND_MODEL:
+        raise CorruptDataError(f"unknown frame kind {kind}")
+    (hlen,) = r.unpack(_HLEN, "header length")
+    if hlen > MAX_HEADER:
+        raise CorruptDataError(f"header length {hlen} exceeds {MAX_HEADER}")
+    raw = r.take(hlen, "header")
+    hcrc, plen, pcrc = r.unpack(_MODEL_TAIL, "header checksum")
+    if crc32(raw) != hcrc:
+        raise CorruptDataError("header checksum mismatch")
+    h = _parse_header(raw)
+    if h["length"] > max_length:
+        raise LimitError(f"frame of {h['length']} bytes exceeds the limit of {max_length}")
+    cfg, length = h["config"], h["length"]
+    payload = r.take(plen, "payload")
+    if crc32(payload) != pcrc:
+        raise CorruptDataError("payload checksum mismatch")
+    dictionary, symbols = None, length
+    if cfg.text_case and cfg.vocab == 256:
+        raise CorruptDataError("frame header: case folding without a text dictionary")
+    if cfg.vocab > 256:
+        dictionary, symbols, start = Dictionary.from_section(payload, cfg.vocab, cfg.text_case)
+        payload = payload[start:]
+        grow = 2 if cfg.text_case else 1  # folding case at most doubles the bytes coded
+        if not (symbols <= grow * length and length <= symbols * MAX_SYMBOL_LEN):
+            raise CorruptDataError("frame header: symbol count does not fit the length")
+    if cfg.streams > max(1, symbols):
+        raise CorruptDataError("frame header: stream count does not fit the length")
+    # Every coded symbol costs at least MIN_BITS_PER_SYMBOL, so a small payload cannot
+    # honestly claim a huge output: refuse before allocating for it.
+    if symbols * MIN_BITS_PER_SYMBOL > 8 * len(payload) + 64:
+        raise CorruptDataError("header claims more output than the payload can hold")
+    return Frame(KIND_MODEL, length, h["crc32"], payload, h["preset"], cfg, h["fingerprint"],
+                 dictionary, symbols)
+
+
+def iter_frames(buf: bytes | memoryview, max_length: int = MAX_LENGTH) -> Iterator[Frame]:
+    """Every frame of an archive; concatenated archives are one archive, as with gzip."""
+    if len(buf) == 0:
+        raise TruncatedDataError("empty input is not an nncomp archive")
+    pos = 0
+    while pos < len(buf):
+        frame, pos = read_frame(buf, pos, max_length)
+        yield frame

@@ -1,0 +1,201 @@
+"""One frame, both ways: data -> symbols -> engine -> container frame, and back.
+
+A frame holds one block of input. Compressing runs the model over it (after a text dictionary
+where the input is text) and keeps the smallest of the model's frame, a stored one and an LZMA2
+one; decompressing checks what decides the floats, runs the same model and checks the result's
+CRC-32. torch is imported only when a model runs (`_engine`): stored and LZMA2 frames, listing
+and usage errors never pay its ~2 s.
+"""
+from __future__ import annotations
+
+import dataclasses
+import lzma
+import math
+import zlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+
+from . import presets
+from .config import ModelConfig
+from .engine import determinism
+from .errors import CorruptDataError, EnvironmentMismatchError, LimitError
+from .format import container, tokenizer
+from .format.container import KIND_MODEL
+
+if TYPE_CHECKING:  # the engine imports torch: only running a model does (see _engine)
+    from .engine.loop import Progress, SegmentHook
+
+
+@dataclass
+class CompressInfo:
+    """What a compression did: for -v, bench and tests."""
+    n: int
+    compressed: int
+    kind: str  # of the frame(s) written: model, stored, lzma (or a mix, comma-separated)
+    model_bits: float  # the model's cross-entropy, Σ -log2 p; nan when the model did not run
+    seconds: float
+    config: Optional[ModelConfig]
+
+    @property
+    def stored(self) -> bool:
+        return self.kind == "stored"
+
+
+def _engine():
+    """nncomp.engine.loop, imported on first use: torch takes ~2 s to import, and listing,
+    testing LZMA frames, --version or a usage error need none of it."""
+    determinism.load_torch()
+    from .engine import loop
+    return loop
+
+
+def looks_incompressible(data: bytes) -> bool:
+    """Already-compressed or random data: skip minutes of model time for a certain loss.
+
+    Order-0 entropy near 8 bits and no gain from zlib on a sample: the LSTM at best learns
+    the order-0 statistics on such data, so it cannot beat storing.
+    """
+    if len(data) < 4096:
+        return False
+    sample = data[:1 << 16]
+    counts = np.bincount(np.frombuffer(sample, np.uint8), minlength=256)
+    p = counts[counts > 0] / len(sample)
+    h0 = float(-(p * np.log2(p)).sum())
+    return h0 > 7.9 and len(zlib.compress(sample, 6)) >= len(sample) * 0.99
+
+
+# Below this a dictionary costs more than it saves (benchmarks/README.md: text dictionary).
+MIN_TEXT_LENGTH = 1 << 18
+BYTES_PER_MERGE = 512  # at most one merge per this many input bytes: the dictionary's cost
+
+
+def dictionary_size(cfg: ModelConfig, data: bytes) -> int:
+    """How many merges the text dictionary may learn for data: 0 = code bytes."""
+    if cfg.text_vocab <= 256 or len(data) < MIN_TEXT_LENGTH or not tokenizer.looks_like_text(data):
+        return 0
+    return min(cfg.text_vocab - 256, len(data) // BYTES_PER_MERGE)
+
+
+def prepare(data: bytes, recipe: ModelConfig,
+            device: str) -> tuple[ModelConfig, bytes | np.ndarray, bytes]:
+    """What the engine codes for data on device: the config that runs (as a header stores it),
+    the symbols (data itself, or a text dictionary's) and the dictionary section (or b"")."""
+    symbols: bytes | np.ndarray = data
+    section, vocab, case = b"", recipe.vocab, False
+    if (merges := dictionary_size(recipe, data)) > 0:
+        dictionary, symbols = tokenizer.build(data, merges, recipe.text_case)
+        vocab, case = dictionary.vocab, bool(dictionary.case)
+        section = dictionary.to_section(len(symbols))
+    cfg = presets.resolve(recipe, len(symbols), vocab=vocab, text_case=case,
+                          bf16=determinism.native_bf16(device))
+    return cfg, symbols, section
+
+
+# xz -9e costs ~1 s per MB, 10 % of preset fast's time. A fast LZMA2 pass (a tenth of that) over
+# the whole input bounds it well: on every file of the shared corpora xz -9e's output was 77 % to
+# 101 % of the fast pass's (kennedy.xls 0.777, xml 0.771, dickens 0.779). Where the model's frame
+# is under SKIP_LZMA_BELOW of the fast pass, LZMA2 cannot win and is not run.
+SKIP_LZMA_BELOW = 0.72
+QUICK_LZMA_FROM = 1 << 20  # below this, xz -9e takes well under a second: always run it
+
+
+def _quick_lzma_size(data: bytes) -> int:
+    filters = [{"id": lzma.FILTER_LZMA2, "preset": 1, "mode": lzma.MODE_FAST, "mf": lzma.MF_HC4,
+                "nice_len": 64, "dict_size": min(max(len(data), 1 << 20), 64 << 20)}]
+    return len(lzma.compress(data, format=lzma.FORMAT_RAW, filters=filters))
+
+
+def _fallbacks(data: bytes, model_size: int) -> list[bytes]:
+    """Frames the model must beat: stored, and LZMA2 at xz -9e's settings (small inputs,
+    where the network has not learnt enough yet, and very repetitive ones)."""
+    out = [container.write_stored(data)]
+    if len(data) > container.LZMA_MAX_LENGTH:
+        return out
+    if len(data) < QUICK_LZMA_FROM or model_size >= SKIP_LZMA_BELOW * _quick_lzma_size(data):
+        out.append(container.write_lzma(data))
+    return out
+
+
+def _per_byte(progress: Optional[Progress], n_bytes: int) -> Optional[Progress]:
+    """Report progress over symbols as (approximate) bytes."""
+    if progress is None:
+        return None
+    return lambda d, n, bits: progress(d * n_bytes // max(n, 1), n_bytes, bits)
+
+
+def encode(data: bytes, recipe: ModelConfig, preset: str, *, threads: int, device: str,
+           fallback: bool = True, progress: Optional[Progress] = None,
+           on_segment: Optional[SegmentHook] = None,
+           resume: Optional[dict] = None) -> tuple[bytes, CompressInfo]:
+    """One frame of data: the smallest of the model's, a stored one and (with fallback) an
+    LZMA2 one; without fallback, the model's or a stored one (for measuring the model alone).
+    `preset` is the name the header records."""
+    if not data or (resume is None and looks_incompressible(data)):
+        blob = container.write_stored(data)
+        return blob, CompressInfo(len(data), len(blob), "stored", math.nan, 0.0, None)
+    cfg, symbols, section = prepare(data, recipe, device)
+    loop = _engine()
+    hooks = loop.Hooks(progress=_per_byte(progress, len(data)), on_segment=on_segment)
+    payload, stats = loop.encode(symbols, cfg, threads, device, hooks, resume)
+    fp = determinism.fingerprint(device, cfg.dtype, threads)
+    blob = container.write_model(len(data), container.crc32(data), preset, cfg, fp,
+                                 section + payload)
+    blob = min([blob, *(_fallbacks(data, len(blob)) if fallback else [container.write_stored(data)])],
+               key=len)
+    return blob, CompressInfo(len(data), len(blob), container.kind_name(blob), stats.bits,
+                              stats.seconds, cfg)
+
+
+# Decoding time and memory are set by the archive's model: like xz's memory limit, refuse
+# models far beyond any preset unless the caller raises the limit.
+DEFAULT_MAX_PARAMS = 64_000_000
+
+
+def decode(frame: container.Frame, ignore_fingerprint: bool = False,
+           progress: Optional[Progress] = None, max_params: int = DEFAULT_MAX_PARAMS) -> bytes:
+    """The bytes a parsed frame holds (container.read_frames)."""
+    if frame.kind != KIND_MODEL:  # stored and lzma frames are decoded by the container
+        return frame.data
+    assert frame.config is not None and frame.fingerprint is not None
+    n_params = frame.config.n_params()
+    if n_params > max_params:
+        raise LimitError(f"the archive's model has {n_params:,} parameters, over the "
+                         f"limit of {max_params:,}")
+    device = frame.fingerprint.get("device", "cpu")
+    if not ignore_fingerprint:
+        determinism.check(frame.fingerprint, device)
+    elif device == "cuda" and not determinism.cuda_available():
+        device = "cpu"  # the checksum will say whether the CPU happened to compute the same floats
+    determinism.check_dtypes(frame.config.dtypes(), device)
+    loop = _engine()
+    symbols, _ = loop.decode(frame.data, frame.symbols, frame.config, frame.fingerprint["threads"],
+                             device, loop.Hooks(progress=_per_byte(progress, frame.length)))
+    if frame.dictionary is not None:
+        data = frame.dictionary.decode(symbols, frame.length)
+    else:
+        data = symbols.tobytes()
+    if container.crc32(data) != frame.crc32:
+        raise (EnvironmentMismatchError if ignore_fingerprint else CorruptDataError)(
+            "decoded data fails its checksum"
+            + (" (the fingerprint check was skipped: this machine likely computes different floats)"
+               if ignore_fingerprint else ""))
+    return data
+
+
+@dataclass
+class FrameInfo:
+    """A frame as `nncomp -l` and info() describe it, without decoding it."""
+    kind: str
+    length: int
+    compressed: int
+    preset: str
+    config: Optional[dict]
+    fingerprint: Optional[dict]
+
+    @classmethod
+    def of(cls, frame: container.Frame) -> "FrameInfo":
+        cfg = frame.config if frame.kind == KIND_MODEL else None
+        return cls(container.KIND_NAMES[frame.kind], frame.length, frame.size, frame.preset,
+                   dataclasses.asdict(cfg) if cfg else None, frame.fingerprint)

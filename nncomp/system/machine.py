@@ -1,0 +1,42 @@
+"""This machine: the CPU's name and instruction-set flags, and torch imported on demand.
+
+torch takes ~2 s to import, so nothing imports it at module level: listing an archive, a usage
+error or a conventional codec in the benchmark never pays for it.
+"""
+from __future__ import annotations
+
+import platform
+import sys
+
+from .fileio import signals_held
+
+# Flags that select different oneDNN/ATen kernels on x86.
+ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile")
+
+
+def cpu_info() -> tuple[str, str]:
+    """(model name, the ISA_FLAGS this CPU has, comma-separated)."""
+    name, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, val = line.partition(":")
+                key = key.strip()
+                if key == "model name" and name in ("", platform.machine(), platform.processor()):
+                    name = val.strip()
+                elif key == "flags":
+                    flags = set(val.split())
+                    break
+    except OSError:
+        pass
+    isa = ",".join(f for f in ISA_FLAGS if f in flags) or platform.machine()
+    return name, isa
+
+
+def load_torch():
+    """torch, imported with SIGINT and SIGTERM held (fileio.signals_held: an interrupt inside
+    its import aborts the process)."""
+    if "torch" not in sys.modules:
+        with signals_held():
+            import torch  # noqa: F401
+    return sys.modules["torch"]
