@@ -22,14 +22,10 @@ import zlib
 from typing import BinaryIO, Callable, Optional, cast
 
 from .system.machine import load_torch
-from .errors import NNCompError
+from .errors import CheckpointError
 
 VERSION = 1
 _COPY = 1 << 20
-
-
-class CheckpointError(NNCompError):
-    """A checkpoint that does not belong to this run (other input or settings)."""
 
 
 class Checkpoint:
@@ -59,8 +55,7 @@ class Checkpoint:
         except Exception as e:  # a damaged checkpoint: say so, never guess
             raise CheckpointError(f"checkpoint {self.path} is unreadable ({type(e).__name__}); "
                                   "remove it to start over") from None
-        if saved.get("version") != VERSION:
-            raise CheckpointError(f"checkpoint {self.path} has an unknown version")
+        _check_saved(saved, self.path)
         diff = sorted(k for k in settings.keys() | saved["settings"].keys()
                       if settings.get(k) != saved["settings"].get(k))
         if diff:
@@ -125,6 +120,37 @@ class Checkpoint:
     def close(self) -> None:
         if self._frames is not None:
             self._frames.close()
+
+
+def _is_int(v, lo: int = 0, hi: int = 2**63 - 1) -> bool:
+    return type(v) is int and lo <= v <= hi
+
+
+def _check_saved(saved, path: str) -> None:
+    """Every field of a loaded checkpoint has the type and range this nncomp writes; the engine's
+    state is checked against the model it is loaded into (nncomp/engine/stack.py)."""
+    def bad(what: str) -> CheckpointError:
+        return CheckpointError(f"checkpoint {path}: {what}; remove it to start over")
+    if not isinstance(saved, dict):
+        raise bad("not a checkpoint")
+    if saved.get("version") != VERSION:
+        raise bad("an unknown version")
+    if set(saved) != {"version", "settings", "input_done", "input_crc", "frames_len", "block"}:
+        raise bad("the wrong fields")
+    if not isinstance(saved["settings"], dict):
+        raise bad("settings are not an object")
+    for k, hi in (("input_done", 2**63 - 1), ("input_crc", 2**32 - 1), ("frames_len", 2**63 - 1)):
+        if not _is_int(saved[k], 0, hi):
+            raise bad(f"{k} out of range")
+    block = saved["block"]
+    if block is None:
+        return
+    if not isinstance(block, dict) or set(block) != {"block_len", "block_crc", "engine"}:
+        raise bad("the block in progress has the wrong fields")
+    if not _is_int(block["block_len"], 1) or not _is_int(block["block_crc"], 0, 2**32 - 1):
+        raise bad("the block in progress is out of range")
+    if not isinstance(block["engine"], dict):
+        raise bad("the engine state is not an object")
 
 
 def _size(path: str) -> int:

@@ -9,13 +9,12 @@ and the benchmark all build one of these and call it.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Iterator, Optional
 
-from . import frame, presets
+from . import frame, limits, presets
 from .checkpoint import Checkpoint, CheckpointError
 from .config import ModelConfig
 from .engine import determinism
@@ -147,11 +146,20 @@ def _offset(progress: Optional[Progress], done: int, total: Optional[int]) -> Op
 @dataclass(frozen=True)
 class Decompressor:
     """How to decompress: ignore_fingerprint (decode even where this machine differs from the
-    encoder's; the checksum still decides), max_length (bytes a frame may claim) and max_params
-    (the largest model to run: decoding time and memory follow it, like xz's memory limit)."""
+    encoder's; the checksum still decides), max_length (bytes a frame may claim: --max-size),
+    max_params (the largest model to run), memlimit (bytes a model frame may need; None:
+    limits.default_memlimit(), i.e. NNCOMP_MEMLIMIT or a quarter of physical memory) and
+    max_work (FLOP per coded symbol). A frame past a limit raises LimitError before anything is
+    allocated for it (nncomp/limits.py)."""
     ignore_fingerprint: bool = False
     max_length: int = container.MAX_LENGTH
     max_params: int = DEFAULT_MAX_PARAMS
+    memlimit: Optional[int] = None
+    max_work: float = limits.DEFAULT_MAX_WORK
+
+    def __post_init__(self) -> None:
+        if self.max_length < 0 or self.max_params < 0 or (self.memlimit or 0) < 0 or self.max_work <= 0:
+            raise ValueError("limits must be positive")
 
     def decompress(self, blob: bytes, *, progress: Optional[Progress] = None) -> bytes:
         """A whole archive (one or more frames). Every frame is parsed and checksummed before a
@@ -163,11 +171,13 @@ class Decompressor:
                           progress: Optional[Progress] = None) -> int:
         """src into dst (None: only check) frame by frame; returns the output size."""
         n = 0
-        for f in self.frames(src):
-            data = self.decode_frame(f, progress=_offset(progress, n, None))
-            if dst is not None:
-                write_all(dst, data)
-            n += len(data)
+        for f in container.read_frames(src, self.max_length, stream_stored=True):
+            parts = f.chunks if f.chunks is not None else [
+                self.decode_frame(f, progress=_offset(progress, n, None))]
+            for data in parts:
+                if dst is not None:
+                    write_all(dst, data)
+                n += len(data)
         return n
 
     def frames(self, src: BinaryIO) -> Iterator[container.Frame]:
@@ -175,13 +185,8 @@ class Decompressor:
         return container.read_frames(src, self.max_length)
 
     def decode_frame(self, f: container.Frame, *, progress: Optional[Progress] = None) -> bytes:
-        return frame.decode(f, self.ignore_fingerprint, progress, self.max_params)
-
-
-def options(cls: type, given: dict) -> dict:
-    """The keywords of given that name a field of cls (Compressor or Decompressor)."""
-    names = {f.name for f in dataclasses.fields(cls)}
-    return {k: v for k, v in given.items() if k in names}
+        return frame.decode(f, self.ignore_fingerprint, progress, self.max_params, self.memlimit,
+                            self.max_work)
 
 
 __all__ = ["Compressor", "Decompressor", "FrameWriter", "FrameInfo", "CompressInfo",

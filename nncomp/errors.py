@@ -20,3 +20,8 @@ class EnvironmentMismatchError(NNCompError):
 
 class LimitError(NNCompError):
     """The archive asks for more than the documented bounds or the caller's limit."""
+
+
+class CheckpointError(NNCompError):
+    """A checkpoint that does not belong to this run (other input, settings or version), or
+    whose contents are not what this nncomp writes."""

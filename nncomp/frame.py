@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
-from . import presets
+from . import limits, presets
 from .config import ModelConfig
 from .engine import determinism
 from .errors import CorruptDataError, EnvironmentMismatchError, LimitError
@@ -154,8 +154,10 @@ DEFAULT_MAX_PARAMS = 64_000_000
 
 
 def decode(frame: container.Frame, ignore_fingerprint: bool = False,
-           progress: Optional[Progress] = None, max_params: int = DEFAULT_MAX_PARAMS) -> bytes:
-    """The bytes a parsed frame holds (container.read_frames)."""
+           progress: Optional[Progress] = None, max_params: int = DEFAULT_MAX_PARAMS,
+           memlimit: Optional[int] = None, max_work: float = limits.DEFAULT_MAX_WORK) -> bytes:
+    """The bytes a parsed frame holds (container.read_frames). Before anything is allocated,
+    the frame's cost is checked against the limits (nncomp/limits.py): LimitError past one."""
     if frame.kind != KIND_MODEL:  # stored and lzma frames are decoded by the container
         return frame.data
     assert frame.config is not None and frame.fingerprint is not None
@@ -163,6 +165,8 @@ def decode(frame: container.Frame, ignore_fingerprint: bool = False,
     if n_params > max_params:
         raise LimitError(f"the archive's model has {n_params:,} parameters, over the "
                          f"limit of {max_params:,}")
+    limits.check(frame.config, frame.symbols, frame.length,
+                 limits.default_memlimit() if memlimit is None else memlimit, max_work)
     device = frame.fingerprint.get("device", "cpu")
     if not ignore_fingerprint:
         determinism.check(frame.fingerprint, device)
@@ -170,8 +174,17 @@ def decode(frame: container.Frame, ignore_fingerprint: bool = False,
         device = "cpu"  # the checksum will say whether the CPU happened to compute the same floats
     determinism.check_dtypes(frame.config.dtypes(), device)
     loop = _engine()
-    symbols, _ = loop.decode(frame.data, frame.symbols, frame.config, frame.fingerprint["threads"],
-                             device, loop.Hooks(progress=_per_byte(progress, frame.length)))
+    # The archive's thread count is informational: the bits do not depend on it, and a header
+    # is not trusted to choose this machine's threads.
+    threads = min(frame.fingerprint["threads"], determinism.default_threads())
+    try:
+        symbols, _ = loop.decode(frame.data, frame.symbols, frame.config, threads, device,
+                                 loop.Hooks(progress=_per_byte(progress, frame.length)))
+    except (MemoryError, RuntimeError) as e:  # torch's allocators raise RuntimeError
+        if isinstance(e, RuntimeError) and "memory" not in str(e).lower():
+            raise
+        raise LimitError("out of memory decoding a model frame (the memory limit is above "
+                         "what this machine can give: lower --memlimit)") from None
     if frame.dictionary is not None:
         data = frame.dictionary.decode(symbols, frame.length)
     else:

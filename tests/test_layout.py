@@ -14,7 +14,8 @@ PKG = Path(__file__).resolve().parent.parent / "nncomp"
 LAYERS = [
     ("nncomp._version", "nncomp.errors", "nncomp.system"),  # no nncomp imports but these
     ("nncomp.config",),  # what a header stores about the model
-    ("nncomp.presets", "nncomp.format", "nncomp.models"),  # recipes; the format; integer models
+    ("nncomp.presets", "nncomp.limits", "nncomp.format", "nncomp.models"),  # recipes, decoding
+    # limits; the format; the integer models
     ("nncomp.net",),  # the networks (torch)
     ("nncomp.engine",),  # the loop over the predictor stack
     ("nncomp.frame", "nncomp.checkpoint"),  # one frame both ways; resumable runs

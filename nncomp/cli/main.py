@@ -28,6 +28,8 @@ from ..engine import determinism
 from ..errors import NNCompError
 from ..system.fileio import Terminated, atomic_output, install_sigterm_handler
 from ..system.malloc import keep_freed_memory
+from ..format.container import MAX_LENGTH
+from ..limits import parse_memlimit
 from ..system.sizes import parse_size
 
 OK, ERROR, WARNING = 0, 1, 2
@@ -229,6 +231,19 @@ class ByteSize(click.ParamType):
             self.fail(str(e), param, ctx)
 
 
+class MemLimit(click.ParamType):
+    """A size, or a share of physical memory such as 50%."""
+    name = "size"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_memlimit(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
 def _codec_options(f):
     opts = [
         click.option("-d", "--decompress", "mode", flag_value="decompress", help="Decompress."),
@@ -260,6 +275,11 @@ def _codec_options(f):
                      show_default=True, metavar="SECONDS", help="Time between checkpoint saves."),
         click.option("--no-fallback", is_flag=True,
                      help="Keep the model's frame even where LZMA2 (xz -9e) would be smaller."),
+        click.option("--memlimit", type=MemLimit(), default=None, metavar="SIZE",
+                     help="Refuse to decode frames needing more memory (e.g. 4Gi or 50%; default "
+                          "NNCOMP_MEMLIMIT, else a quarter of RAM)."),
+        click.option("--max-size", type=ByteSize(), default=None, metavar="SIZE",
+                     help="Refuse to decode frames claiming more than SIZE bytes."),
         click.option("--no-progress", is_flag=True, help="No progress bar on stderr."),
         click.option("--ignore-fingerprint", is_flag=True,
                      help="Decode even if this machine differs from the encoder's (checksum still checked)."),
@@ -299,7 +319,9 @@ def _opts(mode: str, kw: dict) -> Opts:
     return Opts(mode=mode, stdout=kw["stdout"], output=kw["output"], force=kw["force"], rm=kw["rm"],
                 verbose=kw["verbose"], quiet=kw["quiet"], progress=not kw["no_progress"],
                 suffix=kw["suffix"], compressor=comp,
-                decompressor=Decompressor(ignore_fingerprint=kw["ignore_fingerprint"]),
+                decompressor=Decompressor(
+                    ignore_fingerprint=kw["ignore_fingerprint"], memlimit=kw["memlimit"],
+                    max_length=kw["max_size"] if kw["max_size"] is not None else MAX_LENGTH),
                 checkpoint=kw["checkpoint"], checkpoint_interval=kw["checkpoint_interval"])
 
 

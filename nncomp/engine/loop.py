@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..config import ModelConfig
-from ..errors import CorruptDataError
+from ..errors import CheckpointError, CorruptDataError
 from ..format.coder import FIRST_CHECK, Decoder, Encoder, next_check
 from .determinism import torch_settings
 from .stack import PredictorStack
@@ -79,7 +79,7 @@ def run(cfg: ModelConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thr
     dev = torch.device(device)
     with torch_settings(threads):
         if resume is not None:
-            ctr.update(resume["counters"])
+            ctr.update(_counters(resume, ctr, L, T, n))
         stack = PredictorStack(cfg, tok, n, dev, cuda_graphs(), resume)
         clock = _Clock(hooks.timings, dev)
         last_report = t0
@@ -107,6 +107,22 @@ def run(cfg: ModelConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thr
                 last_report = time.perf_counter()
                 hooks.progress(int(np.minimum(lens, t + 1).sum()), n, ctr["bits"])
     return RunStats(n=n, bits=ctr["bits"], seconds=time.perf_counter() - t0, updates=stack.updates)
+
+
+def _counters(resume: dict, fresh: dict, L: int, T: int, n: int) -> dict:
+    """A checkpoint's loop counters, checked: the names the loop keeps, a row where a coder
+    segment ended (a multiple of T within the run), no more coded than the input holds."""
+    c = resume.get("counters")
+    if not isinstance(c, dict) or set(c) != set(fresh) or not isinstance(resume.get("sealed"), bytes):
+        raise CheckpointError("checkpoint: the engine's counters are malformed")
+    ints = ("t", "coded", "next_check", "seg_start")
+    if any(type(c[k]) is not int or c[k] < 0 for k in ints) or any(
+            type(c[k]) is not float or not 0 <= c[k] < math.inf for k in ("bits", "capped")):
+        raise CheckpointError("checkpoint: the engine's counters are out of range")
+    if c["t"] % T or c["t"] >= max(L, 1) or c["coded"] > n or c["seg_start"] != c["coded"] \
+            or c["next_check"] < FIRST_CHECK:
+        raise CheckpointError("checkpoint: the engine's counters are past this input")
+    return c
 
 
 def _count(ctr: dict, coder: Encoder | Decoder, probs: np.ndarray, sym: np.ndarray, k: int,

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..config import ModelConfig
+from ..errors import CheckpointError
 from ..models.context import ContextModel
 from ..models.match import MatchModel
 from ..models.sse import SecondaryEstimate
@@ -114,9 +115,46 @@ class PredictorStack:
         }
 
     def _restore(self, snap: dict) -> None:
+        self._check(snap)
         self.net.restore(snap)
         for m, key in ((self.match, "match"), (self.context, "context"), (self.sse, "sse")):
             if m is not None:
                 m.load_state(snap.get(key, {}))
         self.state = [(s[0].to(self.device).clone(), s[1].to(self.device).clone())
                       for s in snap["state"]]
+
+    def _check(self, snap: dict) -> None:
+        """A saved state fits this stack, name by name and shape by shape, before any of it is
+        loaded: a checkpoint of another config or a crafted one is refused, not half-loaded."""
+        def same(saved, here: dict, what: str) -> None:
+            if not isinstance(saved, dict) or set(saved) != set(here):
+                raise CheckpointError(f"checkpoint: the {what} state names other parts")
+            for k, v in here.items():
+                t = saved[k]
+                if not isinstance(t, torch.Tensor) or tuple(t.shape) != tuple(v.shape) \
+                        or t.dtype != v.dtype:
+                    raise CheckpointError(f"checkpoint: {what} {k} has the wrong shape or type")
+        need = {"model", "optimizer", "updates", "state", "match", "context", "sse"}
+        if not need <= set(snap):
+            raise CheckpointError("checkpoint: the engine state lacks " + ", ".join(sorted(need - set(snap))))
+        same(snap["model"], self.net.state_dict(), "model")
+        for m, key in ((self.match, "match"), (self.context, "context"), (self.sse, "sse")):
+            here = {k: torch.from_numpy(v) for k, v in m.state().items()} if m is not None else {}
+            same(snap.get(key, {}), here, key)
+        states = snap["state"]
+        if not isinstance(states, list) or len(states) != len(self.state) or any(
+                not isinstance(t, torch.Tensor) or tuple(t.shape) != (2, *h.shape) or t.dtype != h.dtype
+                for t, (h, _) in zip(states, self.state)):
+            raise CheckpointError("checkpoint: the network's state has the wrong shape")
+        if type(snap["updates"]) is not int or not 0 <= snap["updates"] <= self.net.total_updates:
+            raise CheckpointError("checkpoint: the update count is out of range")
+        opt = snap["optimizer"]
+        params = list(self.net.parameters())
+        if not isinstance(opt, dict) or not isinstance(opt.get("state"), dict) or not isinstance(
+                opt.get("param_groups"), list) or len(opt["param_groups"]) != 1:
+            raise CheckpointError("checkpoint: the optimizer state is malformed")
+        for i, st in opt["state"].items():
+            if type(i) is not int or not 0 <= i < len(params) or not isinstance(st, dict) or any(
+                    not isinstance(st.get(k), torch.Tensor) or st[k].shape != params[i].shape
+                    for k in ("exp_avg", "exp_avg_sq")) or not isinstance(st.get("step"), torch.Tensor):
+                raise CheckpointError("checkpoint: the optimizer state does not fit the model")

@@ -10,7 +10,7 @@ import lzma
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterator, Optional
 
 from ..config import ModelConfig
 from ..errors import CorruptDataError, LimitError, TruncatedDataError
@@ -71,6 +71,9 @@ class Frame:
     dictionary: Dictionary | None = None  # model frames with config.vocab > 256
     symbols: int = 0  # model frames: how many symbols the payload codes
     size: int = 0  # bytes the frame takes in the archive
+    # A large stored frame read with stream_stored: its data in bounded pieces, read from the
+    # archive as they are taken (before the next frame), the CRC checked after the last one.
+    chunks: Optional[Iterator[bytes]] = None
 
 
 def crc32(data: bytes) -> int:
@@ -166,11 +169,30 @@ def read_upto(f: BinaryIO, n: int) -> bytes:
     return b"".join(parts)
 
 
-class _StreamReader(_Reader):
-    """Reads an archive from a file object, never more than one frame at a time."""
+_CHUNK = 1 << 20
 
-    def __init__(self, f: BinaryIO):
-        self.f, self.pos = f, 0
+
+class _StreamReader(_Reader):
+    """Reads an archive from a file object, never more than one frame at a time (with
+    stream_stored, never more than _CHUNK bytes of a stored frame)."""
+
+    def __init__(self, f: BinaryIO, stream_stored: bool = False):
+        self.f, self.pos, self.stream_stored = f, 0, stream_stored
+
+    def stored_chunks(self, n: int, checksum: int) -> Iterator[bytes]:
+        """n bytes of stored data in pieces of at most _CHUNK; truncation is reported when it
+        happens, a checksum mismatch after the last piece."""
+        self.pos += n
+        crc, left = 0, n
+        while left:
+            chunk = self.f.read(min(left, _CHUNK))
+            if not chunk:
+                raise TruncatedDataError("archive truncated in stored data")
+            crc = zlib.crc32(chunk, crc)
+            left -= len(chunk)
+            yield chunk
+        if crc & 0xFFFFFFFF != checksum:
+            raise CorruptDataError("stored data checksum mismatch")
 
     def head(self, n: int) -> bytes:
         out = read_upto(self.f, n)
@@ -241,9 +263,12 @@ def read_frame(buf: bytes | memoryview, pos: int, max_length: int = MAX_LENGTH) 
     return frame, r.pos
 
 
-def read_frames(f: BinaryIO, max_length: int = MAX_LENGTH) -> Iterator[Frame]:
-    """The frames of an archive read from a stream, one at a time (bounded memory)."""
-    r = _StreamReader(f)
+def read_frames(f: BinaryIO, max_length: int = MAX_LENGTH,
+                stream_stored: bool = False) -> Iterator[Frame]:
+    """The frames of an archive read from a stream, one at a time (bounded memory). With
+    stream_stored, a stored frame over a MiB comes as `chunks`, to be consumed before the next
+    frame is asked for."""
+    r = _StreamReader(f, stream_stored)
     while (frame := _read_frame(r, r.pos == 0, max_length)) is not None:
         yield frame
 
@@ -275,6 +300,8 @@ def _parse_frame(r: _Reader, first: bool, max_length: int) -> Frame | None:
         length, checksum = r.unpack(_STORED, "stored frame header")
         if length > max_length:
             raise LimitError(f"frame of {length} bytes exceeds the limit of {max_length}")
+        if isinstance(r, _StreamReader) and r.stream_stored and length > _CHUNK:
+            return Frame(KIND_STORED, length, checksum, chunks=r.stored_chunks(length, checksum))
         data = r.take(length, "stored data")
         if crc32(data) != checksum:
             raise CorruptDataError("stored data checksum mismatch")

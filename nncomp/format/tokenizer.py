@@ -106,6 +106,14 @@ class Dictionary:
         # A merge may only join symbols defined before it: no cycles, every symbol finite.
         if len(merges) and (merges.max(axis=1) >= 256 + np.arange(len(merges))).any():
             raise CorruptDataError("dictionary refers to symbols not yet defined")
+        # The encoder never makes a symbol longer than MAX_SYMBOL_LEN bytes; merges that double
+        # a symbol's length 40 times over would otherwise spell terabytes (symbol_bytes).
+        sizes = np.ones(256 + len(merges), np.int64)
+        for i, (a, b) in enumerate(merges.tolist()):
+            sizes[256 + i] = sizes[a] + sizes[b]
+            if sizes[256 + i] > MAX_SYMBOL_LEN:
+                raise CorruptDataError(f"dictionary symbol {256 + i} is longer than "
+                                       f"{MAX_SYMBOL_LEN} bytes")
         escapes = bytes(payload[end:end + 2 * case])
         if len(escapes) != 2 * case or (case and escapes[0] == escapes[1]):
             raise CorruptDataError("dictionary section lacks two distinct case escapes")

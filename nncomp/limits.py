@@ -1,0 +1,125 @@
+"""What decoding a model frame will cost, computed from its header before anything is allocated
+or run, and the limits it is checked against (like xz's --memlimit-decompress).
+
+A header is data: checksums prove it arrived as written, not that its writer was honest. A
+well-formed header can ask for a network of 62 M parameters trained on every symbol (hours of
+work before the first check word could fail), or for 10^9 symbols of buffers behind a 3 kB
+payload. So a decoder refuses, with a LimitError naming the part, a frame whose
+
+- memory (model, optimizer, the streams' token and feature buffers, the context tables, the
+  output) exceeds `memlimit` (default: NNCOMP_MEMLIMIT, else a quarter of physical memory and
+  at least 1 GiB), or whose
+- arithmetic per coded symbol (a step, its share of training and of each Adam update) exceeds
+  `max_work` FLOP (default 10^9: ~12× preset max's, so a lying frame's first check word, after
+  1,024 symbols, comes within seconds).
+
+The total work is bounded by the payload in another way: every symbol costs at least
+MIN_BITS_PER_SYMBOL of payload (the container refuses a longer claim) and check words, coded
+after 1,024 symbols and then at doubling intervals, stop a frame that lies about its content.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .config import CTX_BUCKETS, ModelConfig
+from .errors import LimitError
+from .system.sizes import parse_size
+
+MIN_MEMLIMIT = 1 << 30
+RUNTIME = 400 << 20  # the interpreter, torch and numba loaded: ~0.3-0.4 GiB before any model
+DEFAULT_MAX_WORK = 1e9  # FLOP per coded symbol
+_SLOT, _TOP = 8, 4  # the context model's slots per context and candidates per order
+
+
+def physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 4 * MIN_MEMLIMIT
+
+
+def default_memlimit() -> int:
+    """NNCOMP_MEMLIMIT (a size such as 4Gi, or a share of physical memory such as 50%), else a
+    quarter of physical memory, at least MIN_MEMLIMIT."""
+    env = os.environ.get("NNCOMP_MEMLIMIT", "").strip()
+    if env:
+        return parse_memlimit(env)
+    return max(MIN_MEMLIMIT, physical_memory() // 4)
+
+
+def parse_memlimit(text: str) -> int:
+    """A size (system/sizes.py) or a percentage of physical memory; ValueError otherwise."""
+    if text.endswith("%"):
+        share = float(text[:-1])
+        if not 0 < share <= 100:
+            raise ValueError(f"{text!r}: a share of memory is between 0 and 100 %")
+        return int(physical_memory() * share / 100)
+    return parse_size(text)
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What decoding a model frame needs: bytes by part, FLOP per coded symbol."""
+    memory: dict[str, int]
+    work_per_symbol: float
+
+    @property
+    def total_memory(self) -> int:
+        return sum(self.memory.values())
+
+
+def cost(cfg: ModelConfig, symbols: int, length: int) -> Cost:
+    """The cost of decoding `symbols` symbols into `length` bytes with config cfg (a frame's)."""
+    B, T, V, E, H, L = cfg.streams, cfg.bptt, cfg.vocab, cfg.embed, cfg.hidden, cfg.layers
+    rows = -(-max(symbols, 1) // B) + 1  # the token buffer's [L+1, B]
+    P = cfg.n_params()
+    mem = {
+        "runtime": RUNTIME,
+        # weights, gradients, Adam's two moments, the stepwise copy, autocast's copies
+        "model": 6 * 4 * P,
+        "tokens": rows * B * (1 if V <= 256 else 2),
+        # the decoded symbols in input order, their bytes and a copy
+        "output": 2 * length + symbols * (1 if V <= 256 else 2),
+    }
+    F = L * H if cfg.arch == "lstm" else H
+    if cfg.arch == "lstm":
+        # per training block: gates and states of every layer, with their gradients
+        mem["training"] = 4 * T * B * (E + L * (E + 12 * H) + F) * 3
+    else:
+        R = cfg.memory + T
+        mem["rings"] = 2 * L * B * R * H * 4
+        mem["training"] = 4 * T * B * L * (16 * H + cfg.heads * (cfg.memory + T)) * 3
+    mem["probabilities"] = 4 * B * V * (4 + (T if cfg.reuse_probs else 0)) + 4 * 3 * T * B * V
+    if cfg.match:
+        bits = min(22, max(10, (2 * max(symbols, 1) - 1).bit_length()))
+        mem["match"] = 8 * (1 << bits) + 5 * rows * B + 24 * B
+    if cfg.context:
+        bits = min(20, max(16, (max(symbols, 1) - 1).bit_length(), (V - 1).bit_length()))
+        mem["context"] = (cfg.context * (1 << bits) * (4 * _SLOT + 2)
+                          + 2 * 8 * (T + 2) * B * cfg.context * _TOP)
+    step = 2 * P  # a step: every weight once, multiply and add
+    if cfg.arch == "transformer":
+        step += 4 * L * cfg.memory * H  # attention over the memory
+    train = 3 * step  # forward and backward over the block, per symbol
+    update = 20 * P / (B * T)  # clipping and Adam over every weight, shared by a block's symbols
+    if cfg.context:
+        step += 2 * cfg.context * _TOP * (CTX_BUCKETS + 2)
+    return Cost(mem, step + train + update)
+
+
+def check(cfg: ModelConfig, symbols: int, length: int, memlimit: int, max_work: float) -> None:
+    """LimitError naming what exceeds a limit; nothing is allocated before this passes."""
+    c = cost(cfg, symbols, length)
+    if c.work_per_symbol > max_work:
+        raise LimitError(
+            f"the archive's model needs {c.work_per_symbol:.3g} FLOP per symbol (hidden "
+            f"{cfg.hidden}, layers {cfg.layers}, streams {cfg.streams}, bptt {cfg.bptt}), over "
+            f"the limit of {max_work:.3g}")
+    if c.total_memory > memlimit:
+        part = max(c.memory, key=lambda k: c.memory[k])
+        raise LimitError(
+            f"decoding this frame needs about {c.total_memory / 2**20:,.0f} MiB (most for "
+            f"{part}: {c.memory[part] / 2**20:,.0f} MiB; {symbols:,} symbols, {cfg.streams} "
+            f"streams, vocab {cfg.vocab}), over the memory limit of {memlimit / 2**20:,.0f} "
+            "MiB (--memlimit, NNCOMP_MEMLIMIT)")
