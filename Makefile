@@ -19,6 +19,7 @@ report: $(STAMP)
 	@echo "report: out/shipped/report.md and out/shipped/report.html"
 
 test: $(STAMP)
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -9,6 +9,7 @@ and the benchmark all build one of these and call it.
 """
 from __future__ import annotations
 
+import io
 import math
 import zlib
 from dataclasses import dataclass
@@ -45,6 +46,11 @@ class Compressor:
     fallback: bool = True
     config: Optional[ModelConfig] = None
 
+    @property
+    def nthreads(self) -> int:
+        """threads, resolved (the default is filled in when the object is built)."""
+        return self.threads or determinism.default_threads()
+
     def __post_init__(self) -> None:
         if self.block_size < 1:
             raise ValueError("block_size must be positive")
@@ -66,9 +72,10 @@ class Compressor:
                        resume: Optional[dict] = None) -> tuple[bytes, CompressInfo]:
         """One frame of data, with what the caller may want to know about it."""
         data = bytes(data)
-        blob, ci = frame.encode(data, self.recipe, self.preset, threads=self.threads,
+        blob, ci = frame.encode(data, self.recipe, self.preset, threads=self.nthreads,
                                 device=self.device, fallback=self.fallback, progress=progress,
-                                on_segment=on_segment, resume=resume)
+                                on_segment=on_segment, resume=resume,
+                                model_from=0 if self.config else presets.MODEL_FROM.get(self.preset, 0))
         if self.verify and ci.kind != "stored" and Decompressor().decompress(blob) != data:
             raise CorruptDataError("verification failed: the archive does not decode to the input")
         return blob, ci
@@ -103,12 +110,17 @@ class Compressor:
                 break
         return writer.info()
 
+    def compressobj(self) -> "CompressionObj":
+        """An incremental compressor, as zlib.compressobj / lzma.LZMACompressor: compress()
+        returns the frames of the blocks it completed, flush() the rest."""
+        return CompressionObj(self)
+
     def _checkpoint_settings(self) -> dict:
         """What decides the output bytes: a checkpoint made with other settings is refused."""
         cfg = presets.get(self.preset, self.device)
         return {"preset": self.preset, "config": cfg.to_dict(), "block_size": self.block_size,
-                "fallback": self.fallback, "threads": self.threads,
-                "fingerprint": determinism.fingerprint(self.device, cfg.dtype, self.threads)}
+                "fallback": self.fallback, "threads": self.nthreads,
+                "fingerprint": determinism.fingerprint(self.device, cfg.dtype, self.nthreads)}
 
 
 class FrameWriter:
@@ -118,7 +130,8 @@ class FrameWriter:
     def __init__(self, compressor: Compressor, dst: BinaryIO):
         self.compressor, self.dst = compressor, dst
         self.n = self.written = self.frames = 0
-        self.bits, self.seconds, self.kinds = 0.0, 0.0, set()
+        self.bits, self.seconds = 0.0, 0.0
+        self.kinds: set[str] = set()
 
     def frame(self, block: bytes, **engine) -> bytes:
         """Compress block into one frame and write it; engine: compress_frame's keywords."""
@@ -134,6 +147,41 @@ class FrameWriter:
         kind = ",".join(sorted(self.kinds))
         return CompressInfo(self.n, self.written, kind, math.nan if kind == "stored" else self.bits,
                             self.seconds, None)
+
+
+class CompressionObj:
+    """Data in, frames out: each full block of the Compressor's block_size becomes a frame as
+    soon as it is complete, so the output equals compress_stream()'s for the same bytes."""
+
+    def __init__(self, compressor: Compressor):
+        self._out = io.BytesIO()
+        self._writer = FrameWriter(compressor, self._out)
+        self._buf = bytearray()
+        self._done = False
+
+    def compress(self, data: bytes) -> bytes:
+        if self._done:
+            raise ValueError("compress() after flush()")
+        self._buf += data
+        size = self._writer.compressor.block_size
+        while len(self._buf) >= size:
+            self._writer.frame(bytes(self._buf[:size]))
+            del self._buf[:size]
+        return self._take()
+
+    def flush(self) -> bytes:
+        """The last (partial) block's frame; an empty input still gets one (an empty file is no
+        archive). No more data may follow."""
+        if not self._done and (self._buf or not self._writer.frames):
+            self._writer.frame(bytes(self._buf))
+        self._buf, self._done = bytearray(), True
+        return self._take()
+
+    def _take(self) -> bytes:
+        out = self._out.getvalue()
+        self._out.seek(0)
+        self._out.truncate()
+        return out
 
 
 def _offset(progress: Optional[Progress], done: int, total: Optional[int]) -> Optional[Progress]:
@@ -156,6 +204,7 @@ class Decompressor:
     max_params: int = DEFAULT_MAX_PARAMS
     memlimit: Optional[int] = None
     max_work: float = limits.DEFAULT_MAX_WORK
+    threads: Optional[int] = None  # torch threads; None: at most determinism.default_threads()
 
     def __post_init__(self) -> None:
         if self.max_length < 0 or self.max_params < 0 or (self.memlimit or 0) < 0 or self.max_work <= 0:
@@ -184,10 +233,53 @@ class Decompressor:
         """The parsed frames of an archive read from src, one in memory at a time."""
         return container.read_frames(src, self.max_length)
 
+    def decompressobj(self) -> "DecompressionObj":
+        """An incremental decompressor, as lzma.LZMADecompressor: decompress(data, max_length)."""
+        return DecompressionObj(self)
+
     def decode_frame(self, f: container.Frame, *, progress: Optional[Progress] = None) -> bytes:
         return frame.decode(f, self.ignore_fingerprint, progress, self.max_params, self.memlimit,
-                            self.max_work)
+                            self.max_work, self.threads)
 
 
-__all__ = ["Compressor", "Decompressor", "FrameWriter", "FrameInfo", "CompressInfo",
+class DecompressionObj:
+    """Archive bytes in, data out, as lzma.LZMADecompressor: a frame is decoded once all its
+    bytes have arrived. `eof` is true when the input so far ends where a frame ends (an archive
+    may end there; more frames may follow, as with concatenated gzip members); `needs_input` is
+    false while decoded data is waiting beyond a max_length; `unused_data` is always b"" (bytes
+    after a frame are the next frame's, or an error)."""
+
+    def __init__(self, decompressor: Decompressor):
+        self._d = decompressor
+        self._in = bytearray()
+        self._out = bytearray()
+        self._frames = 0
+        self.unused_data = b""
+
+    @property
+    def eof(self) -> bool:
+        return self._frames > 0 and not self._in and not self._out
+
+    @property
+    def needs_input(self) -> bool:
+        return not self._out
+
+    def decompress(self, data: bytes, max_length: int = -1) -> bytes:
+        self._in += data
+        while True:
+            try:
+                f, end = container.read_frame(memoryview(self._in), 0, self._d.max_length)
+            except container.TruncatedDataError:
+                break  # the frame's bytes have not all arrived yet
+            del self._in[:end]
+            self._out += self._d.decode_frame(f)
+            self._frames += 1
+        n = len(self._out) if max_length is None or max_length < 0 else max_length
+        out = bytes(self._out[:n])
+        del self._out[:n]
+        return out
+
+
+__all__ = ["Compressor", "Decompressor", "FrameWriter", "CompressionObj", "DecompressionObj",
+           "FrameInfo", "CompressInfo",
            "DEFAULT_BLOCK_SIZE", "DEFAULT_MAX_PARAMS"]

@@ -13,7 +13,7 @@ import builtins
 import dataclasses
 import io
 import os
-from typing import Any, BinaryIO, Iterator, Optional, Union, cast
+from typing import Any, BinaryIO, Iterator, Literal, Optional, Union, cast, overload
 
 from .compressor import Compressor, Decompressor, FrameWriter
 from .errors import NNCompError
@@ -309,6 +309,21 @@ class NNCompFile(io.BufferedIOBase):
 
 def _seekable(f: Any) -> bool:
     return bool(getattr(f, "seekable", lambda: False)())
+
+
+_BinaryMode = Literal["r", "rb", "w", "wb", "x", "xb", "a", "ab"]
+_TextMode = Literal["rt", "wt", "xt", "at"]
+
+
+@overload
+def open(filename: PathOrFile, mode: _BinaryMode = "rb", *, encoding: None = None,
+         errors: None = None, newline: None = None, **options: Any) -> NNCompFile: ...
+
+
+@overload
+def open(filename: PathOrFile, mode: _TextMode, *, encoding: Optional[str] = None,
+         errors: Optional[str] = None, newline: Optional[str] = None,
+         **options: Any) -> io.TextIOWrapper: ...
 
 
 def open(filename: PathOrFile, mode: str = "rb", *, encoding: Optional[str] = None,

@@ -127,14 +127,19 @@ def _per_byte(progress: Optional[Progress], n_bytes: int) -> Optional[Progress]:
 
 def encode(data: bytes, recipe: ModelConfig, preset: str, *, threads: int, device: str,
            fallback: bool = True, progress: Optional[Progress] = None,
-           on_segment: Optional[SegmentHook] = None,
-           resume: Optional[dict] = None) -> tuple[bytes, CompressInfo]:
+           on_segment: Optional[SegmentHook] = None, resume: Optional[dict] = None,
+           model_from: int = 0) -> tuple[bytes, CompressInfo]:
     """One frame of data: the smallest of the model's, a stored one and (with fallback) an
     LZMA2 one; without fallback, the model's or a stored one (for measuring the model alone).
-    `preset` is the name the header records."""
+    `preset` is the name the header records. Under model_from bytes (with fallback) the model
+    is not run: the smaller of LZMA2 and stored, in a fraction of a second, without torch."""
     if not data or (resume is None and looks_incompressible(data)):
         blob = container.write_stored(data)
         return blob, CompressInfo(len(data), len(blob), "stored", math.nan, 0.0, None)
+    if fallback and resume is None and len(data) < model_from:
+        blob = min(_fallbacks(data, 1 << 62), key=len)
+        return blob, CompressInfo(len(data), len(blob), container.kind_name(blob), math.nan, 0.0,
+                                  None)
     cfg, symbols, section = prepare(data, recipe, device)
     loop = _engine()
     hooks = loop.Hooks(progress=_per_byte(progress, len(data)), on_segment=on_segment)
@@ -155,7 +160,8 @@ DEFAULT_MAX_PARAMS = 64_000_000
 
 def decode(frame: container.Frame, ignore_fingerprint: bool = False,
            progress: Optional[Progress] = None, max_params: int = DEFAULT_MAX_PARAMS,
-           memlimit: Optional[int] = None, max_work: float = limits.DEFAULT_MAX_WORK) -> bytes:
+           memlimit: Optional[int] = None, max_work: float = limits.DEFAULT_MAX_WORK,
+           threads: Optional[int] = None) -> bytes:
     """The bytes a parsed frame holds (container.read_frames). Before anything is allocated,
     the frame's cost is checked against the limits (nncomp/limits.py): LimitError past one."""
     if frame.kind != KIND_MODEL:  # stored and lzma frames are decoded by the container
@@ -176,7 +182,7 @@ def decode(frame: container.Frame, ignore_fingerprint: bool = False,
     loop = _engine()
     # The archive's thread count is informational: the bits do not depend on it, and a header
     # is not trusted to choose this machine's threads.
-    threads = min(frame.fingerprint["threads"], determinism.default_threads())
+    threads = threads or min(frame.fingerprint["threads"], determinism.default_threads())
     try:
         symbols, _ = loop.decode(frame.data, frame.symbols, frame.config, threads, device,
                                  loop.Hooks(progress=_per_byte(progress, frame.length)))

@@ -10,8 +10,8 @@ payload. So a decoder refuses, with a LimitError naming the part, a frame whose
   output) exceeds `memlimit` (default: NNCOMP_MEMLIMIT, else a quarter of physical memory and
   at least 1 GiB), or whose
 - arithmetic per coded symbol (a step, its share of training and of each Adam update) exceeds
-  `max_work` FLOP (default 10^9: ~12× preset max's, so a lying frame's first check word, after
-  1,024 symbols, comes within seconds).
+  `max_work` FLOP (default 5·10^8: ~7× preset max's on one stream, so a lying frame's first
+  check word, after 1,024 symbols, comes within about half a minute at worst).
 
 The total work is bounded by the payload in another way: every symbol costs at least
 MIN_BITS_PER_SYMBOL of payload (the container refuses a longer claim) and check words, coded
@@ -28,7 +28,7 @@ from .system.sizes import parse_size
 
 MIN_MEMLIMIT = 1 << 30
 RUNTIME = 400 << 20  # the interpreter, torch and numba loaded: ~0.3-0.4 GiB before any model
-DEFAULT_MAX_WORK = 1e9  # FLOP per coded symbol
+DEFAULT_MAX_WORK = 5e8  # FLOP per coded symbol
 _SLOT, _TOP = 8, 4  # the context model's slots per context and candidates per order
 
 

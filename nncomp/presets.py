@@ -35,6 +35,11 @@ PRESETS: dict[str, ModelConfig] = {
                        text_case=True, sse=True, reuse_probs=True),
 }
 DEFAULT_PRESET = "default"
+
+# Below this many bytes a preset's network has not learnt enough to beat LZMA2 on any file
+# measured, so the input is coded as LZMA2 (or stored) without running it: a fraction of a
+# second, no torch; benchmarks/2026-12-07-zen4-small-inputs. "test" always runs its network.
+MODEL_FROM: dict[str, int] = {"test": 0, "fast": 4096, "default": 2048, "max": 2048}
 PUBLIC = ("fast", "default", "max")  # what the CLI offers; "test" is for the test suite
 
 # What a preset changes on a GPU, where a step costs about the same whatever the number of

@@ -228,3 +228,64 @@ def test_the_bench_and_report_commands(tmp_path):
     assert {"report.md", "report.html"} <= written and any(n.endswith(".png") for n in written)
     md = (out / "report.md").read_text()
     assert "nncomp-test" in md and "gzip-9" in md
+
+
+@pytest.mark.parametrize("name", ["ppmdH-o32", "ppmdI-o32", "zpaq-5"])
+def test_the_strongest_conventional_rows_round_trip(name):
+    """PPMd and ZPAQ: installed by the bench extra, so they never skip in `make test`."""
+    codec = codecs.make_codec(name)
+    blob = codec.compress(DATA)
+    assert codec.decompress(blob) == DATA and len(blob) < len(DATA) // 10
+
+
+def test_command_rows_run_a_program_on_files(tmp_path):
+    """bsc, paq8px and cmix rows are commands on the PATH (absent ones are not rows); the
+    mechanism, with `cp` standing in for a compressor."""
+    import shutil
+    if shutil.which("cp") is None:
+        pytest.skip("no cp")
+    c = codecs.Command("copy", "cp", ["{in}", "{out}"], ["{in}", "{out}"], "cp as a codec")
+    assert c.decompress(c.compress(DATA)) == DATA and c.meta()["method"] == "external command"
+    for prog, row in (("bsc", "bsc-e2"), ("paq8px", "paq8px"), ("cmix", "cmix")):
+        assert (row in codecs.FACTORIES) == (shutil.which(prog) is not None)
+
+
+def test_a_path_takes_a_size_prefix_and_a_local_enwik8_is_checked(tmp_path):
+    f = tmp_path / "data.bin"
+    f.write_bytes(DATA)
+    r = corpora.resolve(f"{f}:1Ki")
+    assert r.files == [("data.bin", f, 1024)] and r.name == "data.bin:1Ki"
+    fake = tmp_path / "enwik8"
+    fake.write_bytes(DATA)
+    with pytest.raises(CorpusError, match="100,000,000 bytes.*unzipped"):
+        corpora.resolve(str(fake))
+    with pytest.raises(CorpusError, match="folder"):
+        corpora.resolve(f"{tmp_path}:1k")
+
+
+def _row(codec: str, n: int, compressed: int, c_s: float, d_s: float, j: float) -> report.Row:
+    return report.Row(codec, codec, n, compressed, c_s, d_s, j, j / 2, "estimate", 10_000)
+
+
+def test_the_verdict_comes_first_and_says_when_a_codec_dominates():
+    rows = [_row("bzip2-9", 10**6, 200_000, 0.1, 0.05, 1.0),
+            _row("xz-9e", 10**6, 210_000, 1.0, 0.01, 10.0),
+            _row("nncomp-fast", 10**6, 205_000, 10.0, 10.0, 100.0),
+            _row("nncomp-max", 10**6, 150_000, 100.0, 100.0, 1000.0)]
+    lines = report.verdict(rows)
+    assert lines[0].startswith("**bzip2-9 beats nncomp-fast here**")
+    assert "nncomp-max** is 25.0 % smaller than the best conventional codec here (bzip2-9" in lines[1]
+    assert "2,000× slower to decompress" in lines[1]
+    assert report.dominated_by(rows[3], rows) is None
+    assert report._duration(1e9 / 2e3) == "5.8 days" and report._duration(30) == "30 s"
+
+
+def test_a_busy_machine_is_named_in_the_report(tmp_path):
+    f = tmp_path / "t.txt"
+    f.write_bytes(DATA)
+    doc = bench.run([corpora.resolve(str(f))], ["gzip-1"], cpu_watts=10, gpu_watts=300)
+    assert len(doc["meta"]["load_before"]) == 3 and doc["meta"]["cpus_available"] >= 1
+    assert doc["meta"]["energy_counters"]  # "rapl", or why not: absent or permission denied
+    doc["meta"]["load_before"] = [50.0, 50.0, 50.0]
+    report.build([doc], tmp_path / "r")
+    assert "Warning: the machine was busy" in (tmp_path / "r" / "report.md").read_text()

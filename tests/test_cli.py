@@ -84,7 +84,7 @@ def test_corrupt_archive_leaves_no_output_and_exits_1(cli, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["c.nnc"]
     p = run(cli, "-t", str(arc), check_rc=1)
     missing = run(cli, "-d", str(tmp_path / "nope.nnc"), check_rc=1)
-    assert b"no such file" in missing.stderr
+    assert b"No such file or directory" in missing.stderr
 
 
 def test_output_option_stdout_option_and_rm(cli, tmp_path):
@@ -135,14 +135,14 @@ def test_commands_that_run_no_model_do_not_import_torch(tmp_path):
     probe = [sys.executable, "-c", _TORCH_PROBE]
     for args in (["-V"], ["--bogus"], ["-l", str(model)], ["info", str(lzma)], ["-t", str(lzma)],
                  ["-dc", str(lzma)], ["-d", str(tmp_path / "nope.nnc")], ["-d", str(tmp_path)]):
-        p = subprocess.run([*probe, *args], capture_output=True, timeout=120)
+        p = subprocess.run([*probe, *args], capture_output=True, timeout=600)
         assert p.stderr.splitlines()[-1] == b"NO-TORCH", (args, p.stderr.decode())
     # The probe can tell: decoding a model frame does import it, and coding one too, but not
     # torch._dynamo (1.7 s more), which torch.optim and use_deterministic_algorithms would load.
     text = tmp_path / "t.txt"
     text.write_bytes(TEXT)
     for args in (["-t", str(model)], ["-p", "test", "--no-fallback", "-c", str(text)]):
-        p = subprocess.run([*probe, *args], capture_output=True, timeout=120)
+        p = subprocess.run([*probe, *args], capture_output=True, timeout=600)
         assert p.stderr.splitlines()[-1] in (b"TORCH", b"TORCH NUMBA"), (args, p.stderr.decode())
 
 
@@ -151,7 +151,7 @@ def test_refuses_to_write_to_a_terminal(nncomp_cmd, tmp_path):
     master, slave = pty.openpty()
     src = tmp_path / "f"
     src.write_bytes(b"x" * 100)
-    p = subprocess.run([*nncomp_cmd, "-c", str(src)], stdout=slave, stderr=subprocess.PIPE, timeout=120)
+    p = subprocess.run([*nncomp_cmd, "-c", str(src)], stdout=slave, stderr=subprocess.PIPE, timeout=600)
     os.close(slave)
     os.close(master)
     assert p.returncode == 1 and b"terminal" in p.stderr
@@ -181,14 +181,14 @@ def test_signal_leaves_no_partial_output(nncomp_cmd, tmp_path, sig, code):
     # A shell's background job inherits SIGINT ignored, and nncomp (like gzip) keeps it ignored.
     p = subprocess.Popen([*nncomp_cmd, str(src)], stderr=subprocess.PIPE,
                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    deadline = time.time() + 60
+    deadline = time.time() + 600  # a hang guard, not a speed check
     while time.time() < deadline and not any(n.endswith(".tmp") for n in os.listdir(tmp_path)):
         time.sleep(0.05)
     # The temporary output exists before torch is imported (~2 s): 1 s later the signal lands
     # in that import or in the coding, both of which must clean up.
     time.sleep(1.0)
     p.send_signal(sig)
-    _, err = p.communicate(timeout=60)
+    _, err = p.communicate(timeout=600)
     assert p.returncode == code, err.decode()
     # The same one line wherever the signal lands (click's own handler would add a blank line).
     assert err == {130: b"nncomp: interrupted\n", 143: b"nncomp: terminated\n"}[code]
@@ -203,7 +203,7 @@ def test_an_interrupt_while_starting_exits_130(nncomp_cmd, tmp_path):
                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(0.15)
     p.send_signal(signal.SIGINT)
-    _, err = p.communicate(timeout=60)
+    _, err = p.communicate(timeout=600)
     assert (p.returncode, err) == (130, b"nncomp: interrupted\n")
     assert sorted(os.listdir(tmp_path)) == ["f"]
 
@@ -232,7 +232,7 @@ def test_an_interrupt_during_torch_import_waits_for_its_end(handler, seen):
     assert p.stdout.readline() == b"IMPORTING\n"
     time.sleep(0.3)  # the import takes seconds
     p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=120)
+    out, err = p.communicate(timeout=600)
     assert (p.returncode, out.strip()) == (0, seen), err.decode()
 
 

@@ -83,3 +83,36 @@ def test_the_public_names_are_listed():
     names = dir(nncomp)
     assert {"compress", "Compressor", "Decompressor", "open", "NNCompFile"} <= set(names)
     assert all(hasattr(nncomp, n) for n in nncomp.__all__)
+
+
+def test_incremental_objects_as_lzma_has_them():
+    c = nncomp.Compressor("test", block_size=1000, fallback=False, threads=1)
+    o = c.compressobj()
+    parts = [o.compress(DATA[i:i + 333]) for i in range(0, len(DATA), 333)] + [o.flush()]
+    blob = b"".join(parts)
+    ref = io.BytesIO()
+    c.compress_stream(io.BytesIO(DATA), ref)
+    assert blob == ref.getvalue() and parts[0] == b""  # frames come out as blocks complete
+    with pytest.raises(ValueError):
+        o.compress(b"more")
+    d = nncomp.Decompressor().decompressobj()
+    out = b""
+    for i in range(0, len(blob), 100):
+        out += d.decompress(blob[i:i + 100], max_length=50)
+        assert len(out) <= 50 * (i // 100 + 1)
+    while not d.needs_input:
+        out += d.decompress(b"", max_length=50)
+    assert out == DATA and d.eof and d.unused_data == b""
+    empty = nncomp.Compressor("test").compressobj()
+    assert nncomp.decompress(empty.flush()) == b""
+    with pytest.raises(nncomp.CorruptDataError):
+        nncomp.Decompressor().decompressobj().decompress(b"not an archive")
+
+
+def test_help_lists_the_api_without_importing_torch():
+    import subprocess
+    import sys
+    code = ("import pydoc, sys, nncomp\nt = pydoc.render_doc(nncomp, renderer=pydoc.plaintext)\n"
+            "print('Compressor' in t, 'compress_stream' in t, 'NNCompFile' in t, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert out.stdout.split() == ["True", "True", "True", "False"], out.stderr

@@ -32,14 +32,16 @@ assert [a[5] for a in ARCHIVES] == [1, 0, 0, 2, 1]
 # What each decodes to, so that the concatenation property decodes each model frame once.
 DECODED = dict(zip(ARCHIVES, [TEXT, b"short", b"", TEXT, SMALL_TEXT]))
 assert all(nncomp.decompress(a) == d for a, d in DECODED.items())
-TIME_LIMIT = 30.0  # seconds for one hostile case: the test preset decodes TEXT in well under 1 s
+# CPU seconds for one hostile case (the test preset decodes TEXT in well under 1 s): CPU time,
+# not wall time, so that a busy machine does not fail the suite.
+TIME_LIMIT = 30.0
 
 
 def must_fail(blob: bytes) -> NNCompError:
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     with pytest.raises(NNCompError) as e:
         nncomp.decompress(blob)
-    assert time.perf_counter() - t0 < TIME_LIMIT
+    assert time.process_time() - t0 < TIME_LIMIT
     msg = str(e.value)
     assert msg and "\n" not in msg
     return e.value

@@ -1,7 +1,8 @@
-"""The benchmark's rows: nncomp's presets and the conventional codecs, all in-process through
-their reference libraries: zlib (gzip), liblzma (xz), libzstd (zstandard), libbzip2 (bz2) and
-brotli. One method for every codec; each runs single-threaded (Python's lzma and bz2 are; zstd
-gets threads=0). Conventional rows never import torch (lighter workers)."""
+"""The benchmark's rows: nncomp's presets and the conventional codecs, in-process through their
+reference libraries: zlib (gzip), liblzma (xz), libzstd (zstandard), libbzip2 (bz2), brotli, and
+the strongest: PPMd (pyppmd) and ZPAQ (libzpaq through the zpaq binding); bsc, paq8px and cmix
+as external commands where they are on the PATH. One method for every codec; each runs
+single-threaded. Conventional rows never import torch (lighter workers)."""
 from __future__ import annotations
 
 import bz2
@@ -9,11 +10,19 @@ import ctypes
 import ctypes.util
 import gzip
 import lzma
+import os
+import shutil
+import subprocess
+import tempfile
 import zlib
-from typing import Callable, Optional
+from functools import partial
+from typing import TYPE_CHECKING, Callable, Optional
 
 from .._version import __version__
 from .codec import Codec
+
+if TYPE_CHECKING:
+    from ..frame import CompressInfo
 
 
 def _c_version(lib: str, fn: str) -> str:
@@ -109,15 +118,95 @@ class Brotli(Codec):
         return self.brotli.decompress(blob)
 
 
+class Ppmd(Codec):
+    """PPMd var. H (7-Zip's) or var. I through pyppmd, order 32 with 1 GiB, as 7-Zip's
+    -m0=PPMd:o=32:mem=1g. A var. H stream does not know its length: 8 bytes of it come first."""
+
+    def __init__(self, variant: str, order: int = 32, mem: int = 1 << 30):
+        import pyppmd
+        from importlib.metadata import version
+        self.pyppmd, self.variant, self.order, self.mem = pyppmd, variant, order, mem
+        self.name = f"ppmd{variant}-o{order}"
+        self.version = f"pyppmd {version('pyppmd')}"
+        self.description = (f"PPMd var. {variant}, order {order}, {mem >> 20} MiB "
+                            f"({'7-Zip' if variant == 'H' else 'PPMd8'} model; {self.version})")
+
+    def compress(self, data: bytes) -> bytes:
+        if self.variant == "I":
+            return self.pyppmd.compress(data, max_order=self.order, mem_size=self.mem, variant="I")
+        enc = self.pyppmd.Ppmd7Encoder(self.order, self.mem)
+        return len(data).to_bytes(8, "little") + enc.encode(data) + enc.flush()
+
+    def decompress(self, blob: bytes) -> bytes:
+        if self.variant == "I":
+            out = self.pyppmd.decompress(blob, max_order=self.order, mem_size=self.mem, variant="I")
+            assert isinstance(out, bytes)
+            return out
+        n = int.from_bytes(blob[:8], "little")
+        return self.pyppmd.Ppmd7Decoder(self.order, self.mem).decode(blob[8:], n)
+
+
+class Zpaq(Codec):
+    """ZPAQ (context mixing) through libzpaq in the `zpaq` Python binding, one thread (one
+    block, the best ratio)."""
+
+    def __init__(self, level: int):
+        import zpaq
+        from importlib.metadata import version
+        self.zpaq, self.level = zpaq, level
+        self.name = f"zpaq-{level}"
+        self.version = f"zpaq (Python binding) {version('zpaq')}"
+        self.description = f"ZPAQ method {level}, libzpaq in-process, 1 thread ({self.version})"
+
+    def compress(self, data: bytes) -> bytes:
+        return self.zpaq.compress(data, level=self.level, threads=1)
+
+    def decompress(self, blob: bytes) -> bytes:
+        return self.zpaq.decompress(blob, threads=1)
+
+
+class Command(Codec):
+    """A compressor found on the PATH, run on temporary files (external: its process start-up is
+    in its time). `compress` and `decompress` are argument lists with {in} and {out}."""
+
+    def __init__(self, name: str, program: str, compress: list[str], decompress: list[str],
+                 description: str, slow: bool = False):
+        self.name, self.program, self.slow = name, shutil.which(program) or program, slow
+        self._c, self._d = compress, decompress
+        self.version = program
+        self.description = description + " (external command)"
+
+    def _run(self, args: list[str], data: bytes) -> bytes:
+        with tempfile.TemporaryDirectory(prefix="nncomp-cmd-") as tmp:
+            src, dst = os.path.join(tmp, "in"), os.path.join(tmp, "out")
+            with open(src, "wb") as f:
+                f.write(data)
+            subprocess.run([self.program, *(a.format(**{"in": src, "out": dst, "dir": tmp})
+                                            for a in args)],
+                           check=True, capture_output=True)
+            with open(dst, "rb") as f:
+                return f.read()
+
+    def compress(self, data: bytes) -> bytes:
+        return self._run(self._c, data)
+
+    def decompress(self, blob: bytes) -> bytes:
+        return self._run(self._d, blob)
+
+    def meta(self) -> dict:
+        return {**super().meta(), "method": "external command"}
+
+
+def _available(module: str) -> bool:
+    import importlib.util
+    return importlib.util.find_spec(module) is not None
+
+
 def _brotli_available() -> bool:
-    try:
-        import brotli  # noqa: F401
-        return True
-    except ImportError:
-        return False
+    return _available("brotli")
 
 
-FACTORIES = {
+FACTORIES: dict[str, Callable[[], Codec]] = {
     "gzip-1": lambda: Gzip(1), "gzip-6": lambda: Gzip(6), "gzip-9": lambda: Gzip(9),
     "xz-6": lambda: Xz(6, False), "xz-9e": lambda: Xz(9, True),
     "zstd-3": lambda: Zstd(3), "zstd-19": lambda: Zstd(19), "zstd-22-long": lambda: Zstd(22, 27),
@@ -125,6 +214,22 @@ FACTORIES = {
 }
 if _brotli_available():
     FACTORIES["brotli-11"] = Brotli
+# The strongest conventional compressors: PPM and context mixing (the `bench` extra installs
+# pyppmd and zpaq; the commands count where they are on the PATH).
+if _available("pyppmd"):
+    FACTORIES["ppmdH-o32"] = lambda: Ppmd("H")
+    FACTORIES["ppmdI-o32"] = lambda: Ppmd("I")
+if _available("zpaq"):
+    for _level in (3, 4, 5):
+        FACTORIES[f"zpaq-{_level}"] = partial(Zpaq, _level)
+if shutil.which("bsc"):
+    FACTORIES["bsc-e2"] = lambda: Command(
+        "bsc-e2", "bsc", ["e", "{in}", "{out}", "-b25", "-e2", "-T"], ["d", "{in}", "{out}", "-T"],
+        "bsc -b25 -e2 (BWT + context mixing)")
+for _prog, _args in (("paq8px", (["-8", "{in}", "{out}"], ["-d", "{in}", "{out}"])),
+                     ("cmix", (["-c", "{in}", "{out}"], ["-d", "{in}", "{out}"]))):
+    if shutil.which(_prog):
+        FACTORIES[_prog] = partial(Command, _prog, _prog, _args[0], _args[1], _prog, slow=True)
 
 
 class NNCompCodec(Codec):
@@ -137,7 +242,7 @@ class NNCompCodec(Codec):
         self.name = f"nncomp-{preset}" + ("" if device == "cpu" else f"-{device}")
         self.version = f"nncomp {__version__}"
         self.description = f"nncomp --preset {preset} on {device}, {self.threads} threads"
-        self._info = None
+        self._info: Optional[CompressInfo] = None
 
     def compress(self, data: bytes) -> bytes:
         blob, self._info = self.compressor.compress_frame(data)
@@ -163,12 +268,12 @@ def registry() -> dict[str, Callable[[], Codec]]:
     from ..presets import PRESETS
     out: dict[str, Callable[[], Codec]] = dict(FACTORIES)
     for p in PRESETS:
-        out[f"nncomp-{p}"] = (lambda p=p: NNCompCodec(p))
+        out[f"nncomp-{p}"] = partial(NNCompCodec, p)
     return out
 
 
 DEFAULT_CODECS = ["gzip-1", "gzip-6", "gzip-9", "xz-6", "xz-9e", "zstd-3", "zstd-19",
-                  "zstd-22-long", "bzip2-9", "brotli-11"]
+                  "zstd-22-long", "bzip2-9", "brotli-11", "ppmdH-o32", "zpaq-5", "bsc-e2"]
 
 
 def make_codec(name: str) -> Codec:

@@ -138,7 +138,9 @@ def verify(spec: FileSpec, path: Path) -> str:
     """Check size and checksum; return the sha256. A mismatch is an error, never used."""
     size = path.stat().st_size
     if size != spec.size:
-        raise CorpusError(f"{path}: {size} bytes, expected {spec.size} for {spec.name}")
+        what = (" (the unzipped file: enwik8.zip holds it)" if spec.url and spec.name.startswith("enwik")
+                else "")
+        raise CorpusError(f"{path}: {size:,} bytes, but {spec.name} is {spec.size:,} bytes{what}")
     sha = _digest(path, "sha256")
     if spec.sha256 and sha != spec.sha256:
         raise CorpusError(f"{path}: sha256 {sha} does not match the published {spec.sha256}")
@@ -195,20 +197,34 @@ def missing_message(spec: FileSpec, dirs: list[Path]) -> str:
             f"choose the folder){fetch}, or pass its path directly.")
 
 
+_KNOWN_FILES = {f.name: f for f in (ENWIK8, ENWIK9)}  # names no other file is likely to have
+
+
 def resolve(name: str, allow_download: bool = True) -> Resolved:
-    """Resolve a corpus name, `NAME:SIZE` prefix or an explicit file path."""
-    base, _, size = name.partition(":")
+    """Resolve a corpus name, `NAME:SIZE` prefix or a file or folder path (`PATH:SIZE` takes a
+    file's first SIZE bytes). A file named enwik8 or enwik9 is
+    checked against its published size and checksum, as the managed copy is."""
+    base, _, size = name.rpartition(":") if ":" in name else (name, "", "")
     if base not in CORPORA and Path(name).exists():
-        p = Path(name)
+        base, size = name, ""
+    if base not in CORPORA and Path(base).exists():
+        p = Path(base)
+        prefix = parse_size(size) if size else 0
         if p.is_dir():
+            if prefix:
+                raise CorpusError(f"{base} is a folder; a :SIZE prefix needs a file")
             files = sorted(x for x in p.iterdir() if x.is_file())
             r = Resolved(p.name, f"files in {p}")
             for f in files:
                 r.files.append((f.name, f, f.stat().st_size))
                 r.sha256[f.name] = _digest(f, "sha256")
             return r
-        r = Resolved(p.name, f"file {p}", [(p.name, p, p.stat().st_size)])
-        r.sha256[p.name] = _digest(p, "sha256")
+        spec = _KNOWN_FILES.get(p.name)
+        sha = verify(spec, p) if spec is not None else _digest(p, "sha256")
+        n = min(prefix, p.stat().st_size) if prefix else p.stat().st_size
+        label = f"{p.name}:{size}" if size else p.name
+        r = Resolved(label, f"file {p}" + (f", first {n} bytes" if prefix else ""), [(p.name, p, n)])
+        r.sha256[p.name] = sha
         return r
     if base not in CORPORA:
         raise CorpusError(f"unknown corpus {name!r}; known: {', '.join(sorted(CORPORA))}, "

@@ -41,15 +41,23 @@ class RaplCounter:
 
     def __init__(self, root: str = POWERCAP):
         self.domains = []
-        for d in sorted(glob.glob(os.path.join(root, "intel-rapl:*"))):
-            if os.path.basename(d).count(":") != 1:  # skip sub-domains (core, uncore, dram)
-                continue
+        self.reason = ""  # why there are none: no RAPL domains, or not readable by this user
+        found = [d for d in sorted(glob.glob(os.path.join(root, "intel-rapl:*")))
+                 if os.path.basename(d).count(":") == 1]  # skip sub-domains (core, uncore, dram)
+        denied = False
+        for d in found:
             try:
                 rng = int(open(os.path.join(d, "max_energy_range_uj")).read())
                 int(open(os.path.join(d, "energy_uj")).read())
+            except PermissionError:
+                denied = True
+                continue
             except (OSError, ValueError):
                 continue
             self.domains.append((os.path.join(d, "energy_uj"), rng))
+        if not self.domains:
+            self.reason = ("RAPL counters exist but this user may not read them (permission denied)"
+                           if denied else f"no RAPL counters under {root} (a VM or a CPU without them)")
 
     def available(self) -> bool:
         return bool(self.domains)
@@ -113,9 +121,10 @@ class EnergyMeter:
     def measure(self, fn: Callable[[], Any]) -> tuple[Any, float, float, Reading]:
         """Run fn; return (result, wall seconds, CPU seconds of this process, energy)."""
         use_rapl = self.rapl.available()
-        use_nvml = bool(self.gpus and self.nvml and self.nvml.available())
-        r0 = self.rapl.read() if use_rapl else None
-        g0 = self.nvml.read() if use_nvml else None
+        nvml = self.nvml if self.gpus and self.nvml and self.nvml.available() else None
+        use_nvml = nvml is not None
+        r0 = self.rapl.read() if use_rapl else []
+        g0 = nvml.read() if nvml is not None else []
         c0, t0 = time.process_time(), time.perf_counter()
         result = fn()
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -127,8 +136,8 @@ class EnergyMeter:
             parts.append(cpu * self.cpu_watts)
             methods.append("estimate")
             details.append(f"{cpu:.3f} CPU-s x {self.cpu_watts:g} W/core")
-        if use_nvml:
-            parts.append(self.nvml.joules(g0, self.nvml.read()))
+        if nvml is not None:
+            parts.append(nvml.joules(g0, nvml.read()))
             methods.append("nvml")
         elif self.gpus and self.allow_estimate:
             parts.append(wall * self.gpu_watts * len(self.gpus))

@@ -39,6 +39,7 @@ class Row:
     error: str = ""
     model_bits: Optional[float] = None
     files: int = 0
+    rss_base_kb: int = 0  # the worker's RSS before the codec ran (the interpreter, its imports)
 
     @property
     def bpb(self) -> float:
@@ -78,20 +79,37 @@ def corpus_rows(doc: dict) -> dict[str, list[Row]]:
                 d_j=None if None in energies_d else sum(energies_d),
                 method="/".join(sorted({r["energy_method"] for r in ok})) or "-",
                 rss_kb=max([max(r["c_rss_peak_kb"], r["d_rss_peak_kb"]) for r in ok] or [0]),
+                rss_base_kb=min([min(r.get("c_rss_base_kb", 0), r.get("d_rss_base_kb", 0))
+                                 for r in ok] or [0]),
                 error="; ".join(errors),
-                model_bits=None if not bits or None in bits else sum(bits), files=len(rs)))
+                model_bits=None if not bits or None in bits else sum(b for b in bits if b),
+                files=len(rs)))
     return out
 
 
-def pareto(rows: list[Row]) -> set[str]:
-    """Codecs no other codec beats on both bits per byte and compression speed."""
+def pareto(rows: list[Row], speed=lambda r: r.c_MBps) -> set[str]:
+    """Codecs no other codec beats on both bits per byte and speed (compression by default)."""
     good = [r for r in rows if not r.error]
     front = set()
     for r in good:
-        if not any((o.bpb <= r.bpb and o.c_MBps >= r.c_MBps) and (o.bpb < r.bpb or o.c_MBps > r.c_MBps)
+        if not any((o.bpb <= r.bpb and speed(o) >= speed(r)) and (o.bpb < r.bpb or speed(o) > speed(r))
                    for o in good):
             front.add(r.codec)
     return front
+
+
+def _labels(ax, points: list[tuple[float, float, str]]) -> None:
+    """Annotate points, moving a label down a line's height where it would sit on an earlier
+    one (points sorted by ratio; the axes' own coordinates decide what overlaps)."""
+    placed: list[tuple[float, float]] = []
+    ax.figure.canvas.draw()
+    for x, y, text in sorted(points, key=lambda p: p[1]):
+        px, py = ax.transData.transform((x, y))
+        dy = 3
+        while any(abs(px - qx) < 70 and abs(py + dy - qy) < 9 for qx, qy in placed):
+            dy -= 9
+        placed.append((px, py + dy))
+        ax.annotate(text, (x, y), fontsize=7, xytext=(4, dy), textcoords="offset points")
 
 
 def _speed(mbps: float) -> str:
@@ -101,22 +119,95 @@ def _speed(mbps: float) -> str:
 
 
 def _energy(j: Optional[float]) -> str:
-    return "-" if j is None else (f"{j:.3g} J/MB" if j < 1e4 else f"{j / 3600:.3g} Wh/MB")
+    """Joules per MB, one unit for the whole column."""
+    if j is None:
+        return "-"
+    return f"{j:,.0f}" if j >= 100 else f"{j:.3g}"
+
+
+def _duration(seconds: float) -> str:
+    """A time as a person reads it: 4 s, 3.2 min, 5.1 h, 2.3 days."""
+    if not math.isfinite(seconds):
+        return "-"
+    for unit, k in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * k if unit == "days" else seconds >= k:
+            return f"{seconds / k:.1f} {unit}"
+    return f"{seconds:.0f} s" if seconds >= 1 else f"{seconds:.2f} s"
 
 
 def _table(rows: list[Row], front: set[str]) -> list[list[str]]:
-    out = [["codec", "bytes", "bits/byte", "compress", "decompress", "peak RSS", "energy C/MB",
-            "energy D/MB", "method", "Pareto"]]
+    out = [["codec", "bytes", "bits/byte", "compress", "decompress", "1 GB: C / D",
+            "memory", "energy C (J/MB)", "energy D (J/MB)", "energy method", "Pareto"]]
     for r in sorted(rows, key=lambda r: (bool(r.error), r.bpb)):
         if r.error:
-            out.append([r.codec, "ERROR", r.error, "", "", "", "", "", "", ""])
+            out.append([r.codec, "ERROR", r.error, *[""] * 8])
             continue
         bpb = f"{r.bpb:.3f}"
         if r.model_bits is not None and r.n:
             bpb += f" (model {r.model_bits / r.n:.3f})"
-        out.append([r.codec, f"{r.compressed:,}", bpb, _speed(r.c_MBps), _speed(r.d_MBps),
-                    f"{r.rss_kb / 1024:.0f} MiB", _energy(r.j_per_MB("c")), _energy(r.j_per_MB("d")),
-                    r.method, "★" if r.codec in front else ""])
+        gb = f"{_duration(1e9 / (r.c_MBps * 1e6))} / {_duration(1e9 / (r.d_MBps * 1e6))}"
+        mem = f"{max(r.rss_kb - r.rss_base_kb, 0) / 1024:.0f} MiB"
+        out.append([r.codec, f"{r.compressed:,}", bpb, _speed(r.c_MBps), _speed(r.d_MBps), gb, mem,
+                    _energy(r.j_per_MB("c")), _energy(r.j_per_MB("d")), r.method,
+                    "★" if r.codec in front else ""])
+    return out
+
+
+def _file_table(doc: dict, corpus: str) -> list[list[str]]:
+    """Bits/byte per file (rows) and codec (columns): where text and binary differ."""
+    codecs = [c["name"] for c in doc["codecs"]]
+    files: dict[str, dict[str, str]] = {}
+    for c in doc["codecs"]:
+        for r in c["results"]:
+            if r["corpus"] == corpus:
+                files.setdefault(r["file"], {})[c["name"]] = (
+                    "ERROR" if "error" in r else f"{r['bpb']:.3f}" if r["n"] else "-")
+    return [["file", *codecs]] + [[f, *(v.get(c, "") for c in codecs)] for f, v in files.items()]
+
+
+def _conventional(rows: list[Row]) -> list[Row]:
+    return [r for r in rows if not r.error and not r.codec.startswith("nncomp")]
+
+
+def dominated_by(r: Row, rows: list[Row]) -> Optional[Row]:
+    """A conventional row at least as small and as fast both ways, and no more energy, as r."""
+    for o in sorted(_conventional(rows), key=lambda o: o.bpb):
+        energy_ok = (o.c_j is None or r.c_j is None or o.c_j <= r.c_j) and (
+            o.d_j is None or r.d_j is None or o.d_j <= r.d_j)
+        if o.bpb <= r.bpb and o.c_MBps >= r.c_MBps and o.d_MBps >= r.d_MBps and energy_ok:
+            return o
+    return None
+
+
+def verdict(rows: list[Row]) -> list[str]:
+    """The headline of a corpus: each nncomp row against the conventional codec with the best
+    ratio, or the conventional codec that beats it on every count."""
+    conv = _conventional(rows)
+    if not conv:
+        return []
+    best = min(conv, key=lambda r: r.bpb)
+    out = []
+    for r in rows:
+        if not r.codec.startswith("nncomp") or r.error:
+            continue
+        dom = dominated_by(r, rows)
+        if dom is not None:
+            out.append(f"**{dom.codec} beats {r.codec} here** on size, both speeds and energy "
+                       f"({dom.bpb:.3f} against {r.bpb:.3f} bits/byte): use {dom.codec}.")
+            continue
+        smaller = 100 * (1 - r.bpb / best.bpb)
+        slower = best.d_MBps / r.d_MBps if r.d_MBps else math.inf
+        energy = (f", {r.d_j / best.d_j:,.0f}× the energy to decompress" if r.d_j and best.d_j
+                  else "")
+        if smaller > 0:
+            out.append(f"**{r.codec}** is {smaller:.1f} % smaller than the best conventional "
+                       f"codec here ({best.codec}, {best.bpb:.3f} bits/byte), {slower:,.0f}× slower "
+                       f"to decompress{energy}: worth it only where bytes, not time or energy, are "
+                       "what is scarce (the trade-off below says when the energy is repaid).")
+        else:
+            out.append(f"**{r.codec}** is {-smaller:.1f} % larger than {best.codec} "
+                       f"({r.bpb:.3f} against {best.bpb:.3f} bits/byte) and {slower:,.0f}× slower to "
+                       f"decompress: {best.codec} is the better choice here.")
     return out
 
 
@@ -127,20 +218,23 @@ def tradeoff(rows: list[Row], transfer_kwh_per_gb: float, storage_kwh_per_gb_yea
     once, and every transfer is decompressed by its receiver, so each one saves network energy
     but pays the extra decompression energy again.
     """
-    ref = next((r for r in rows if r.codec == "xz-9e" and not r.error), None)
+    with_energy = [r for r in _conventional(rows) if r.c_j is not None and r.d_j is not None]
+    ref = min(with_energy, key=lambda r: r.bpb) if with_energy else None
     lines = []
     if ref is None or ref.c_j is None or ref.d_j is None:
-        return ["(no verified xz -9e row with energy: no trade-off computed)"]
+        return ["(no verified conventional row with energy: no trade-off computed)"]
     for r in rows:
         if not r.codec.startswith("nncomp") or r.error or r.c_j is None or r.d_j is None:
             continue
+        assert ref.compressed is not None and r.compressed is not None  # no error rows here
         saved = ref.compressed - r.compressed
         extra_c_wh, extra_d_wh = (r.c_j - ref.c_j) / 3600, (r.d_j - ref.d_j) / 3600
         verb = "saves" if saved >= 0 else "costs"
-        head = (f"**{r.codec}** vs xz -9e {verb} {abs(saved):,} bytes "
+        head = (f"**{r.codec}** vs {ref.codec} (the smallest conventional) {verb} {abs(saved):,} bytes "
                 f"({100 * abs(saved) / ref.compressed:.1f} %"
                 f"{'' if saved >= 0 else ' more'}); extra "
-                f"energy to compress: {everyday_text(extra_c_wh)}; to decompress: {extra_d_wh:.3g} Wh.")
+                f"energy to compress: {everyday_text(extra_c_wh)}; to decompress: "
+                f"{everyday_text(extra_d_wh)}.")
         if saved <= 0:
             lines.append(head + " It saves nothing here, so the energy is never repaid.")
             continue
@@ -151,7 +245,7 @@ def tradeoff(rows: list[Row], transfer_kwh_per_gb: float, storage_kwh_per_gb_yea
             transfers = f"repaid after {extra_c_wh / per_transfer_wh:,.0f} transfers"
         else:
             transfers = (f"never repaid: each transfer saves {gb * transfer_kwh_per_gb * 1000:.3g} Wh of network "
-                         f"energy but its decompression costs {extra_d_wh:.3g} Wh more than xz's")
+                         f"energy but its decompression costs {extra_d_wh:.3g} Wh more than {ref.codec}'s")
         lines.append(head + f" Stored (compress once, decompress once): repaid after {years:,.0f} years at "
                      f"{storage_kwh_per_gb_year} kWh/GB-year. Transferred (each receiver decompresses), at "
                      f"{transfer_kwh_per_gb} kWh/GB: {transfers}.")
@@ -165,38 +259,42 @@ def plots(corpus: str, rows: list[Row], front: set[str], out: Path, tag: str = "
     import matplotlib.pyplot as plt
     good = [r for r in rows if not r.error]
     names = []
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for r in good:
-        nn = r.codec.startswith("nncomp")
-        ax.scatter(r.c_MBps, r.bpb, marker="o" if nn else "s", color="C3" if nn else "C0", zorder=3)
-        ax.annotate(r.codec, (r.c_MBps, r.bpb), fontsize=7, xytext=(4, 3), textcoords="offset points")
-    f = sorted((r for r in good if r.codec in front), key=lambda r: r.c_MBps)
-    if f:
-        ax.plot([r.c_MBps for r in f], [r.bpb for r in f], "--", color="grey", label="Pareto front", zorder=2)
-        ax.legend(loc="upper left", fontsize=8)
-    ax.set_xscale("log")
-    ax.set_xlabel("compression speed (MB/s, log scale; MB = 10^6 bytes)")
-    ax.set_ylabel("bits per byte (lower is better)")
-    ax.set_title(f"{corpus}: ratio against speed")
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    name = f"pareto-{_slug(corpus)}{tag}.png"
-    fig.savefig(out / name, dpi=120)
-    plt.close(fig)
-    names.append(name)
+    for which, speed in (("compression", lambda r: r.c_MBps), ("decompression", lambda r: r.d_MBps)):
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for r in good:
+            nn = r.codec.startswith("nncomp")
+            ax.scatter(speed(r), r.bpb, marker="o" if nn else "s", color="C3" if nn else "C0", zorder=3)
+        _labels(ax, [(speed(r), r.bpb, r.codec) for r in good])
+        f = sorted((r for r in good if r.codec in pareto(rows, speed)), key=speed)
+        if f:
+            ax.plot([speed(r) for r in f], [r.bpb for r in f], "--", color="grey",
+                    label="Pareto front", zorder=2)
+            ax.legend(loc="upper left", fontsize=8)
+        ax.set_xscale("log")
+        ax.set_xlabel(f"{which} speed (MB/s, log scale; MB = 10^6 bytes of input)")
+        ax.set_ylabel("bits per byte (lower is better)")
+        ax.set_title(f"{corpus}: ratio against {which} speed")
+        ax.grid(True, which="both", alpha=0.3)
+        fig.tight_layout()
+        name = f"pareto{'' if which == 'compression' else '-d'}-{_slug(corpus)}{tag}.png"
+        fig.savefig(out / name, dpi=120)
+        plt.close(fig)
+        names.append(name)
 
     with_e = [r for r in good if r.c_j is not None and r.d_j is not None]
     if with_e:
         fig, ax = plt.subplots(figsize=(7, 4.5))
         labels = [r.codec for r in with_e]
-        c = [r.j_per_MB("c") for r in with_e]
-        d = [r.j_per_MB("d") for r in with_e]
+        c = [r.j_per_MB("c") or 0.0 for r in with_e]
+        d = [r.j_per_MB("d") or 0.0 for r in with_e]
         x = range(len(with_e))
         ax.bar([i - 0.2 for i in x], c, 0.4, label="compress")
         ax.bar([i + 0.2 for i in x], d, 0.4, label="decompress")
         ax.set_yscale("log")
         ax.set_xticks(list(x), labels, rotation=45, ha="right", fontsize=8)
         ax.set_ylabel("joules per MB of input (log scale)")
+        ax2 = ax.secondary_yaxis("right", functions=(_j_to_phone, _phone_to_j))
+        ax2.set_ylabel("thousandths of a phone charge per MB")
         methods = "/".join(sorted({r.method for r in with_e}))
         ax.set_title(f"{corpus}: energy per MB (method: {methods})")
         ax.legend(fontsize=8)
@@ -207,6 +305,21 @@ def plots(corpus: str, rows: list[Row], front: set[str], out: Path, tag: str = "
         plt.close(fig)
         names.append(name)
     return names
+
+
+def _j_to_phone(j):
+    """Joules as thousandths of a 15 Wh phone charge (the energy plot's right axis)."""
+    return j / 3600 / 15 * 1e3
+
+
+def _phone_to_j(m):
+    return m * 15 / 1e3 * 3600
+
+
+def _html_bold(line: str) -> str:
+    """Markdown's **bold** as HTML, the rest escaped."""
+    parts = html.escape(line).split("**")
+    return "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
 
 
 def _slug(s: str) -> str:
@@ -245,23 +358,42 @@ def build(docs: list[dict], out: Path, transfer_kwh_per_gb: float = TRANSFER_KWH
                    f"GPU: {m.get('gpu') or 'none'}, {m['os']}; Python {m['python']}, torch {m.get('torch')}, "
                    f"numpy {m['numpy']}, zstandard {m.get('zstandard')}, constriction {m.get('constriction')}, "
                    f"nncomp {m['nncomp']}. Date {m['date']}. Command: `{m['command']}`.")
+        counters = m.get("energy_counters", "")
+        estimate = (f"Energy `estimate` = CPU-seconds × {m.get('cpu_watts_per_core')} W per busy core"
+                    + (f" ({counters})" if counters and counters != "rapl" else "")
+                    + "; `rapl`/`nvml` rows are measured counters.")
         method = (f"Method: every codec in-process through its reference library, one worker process "
-                  f"per (codec, file, direction); fast codecs repeated until ≥ 1 s and ≥ 3 runs (median), "
-                  f"nncomp once; MB = 10^6 bytes of uncompressed data; every row verified by a round trip. "
-                  f"Energy `estimate` = CPU-seconds × {m.get('cpu_watts_per_core')} W per busy core "
-                  f"(no RAPL counters readable here); `rapl`/`nvml` are measured counters.")
+                  f"per (codec, file, direction); fast codecs repeated until ≥ 1 s and ≥ 3 runs, the "
+                  f"median reported (lzbench reports the fastest run, which flatters on a noisy "
+                  f"machine); nncomp once; MB = 10^6 bytes of uncompressed data; every row verified by "
+                  f"a round trip; memory is the worker's peak RSS above its RSS before the codec ran. "
+                  + estimate)
         md += [machine, "", method, ""]
         hp += [f"<p>{html.escape(machine)}</p><p>{html.escape(method)}</p>"]
+        load = m.get("load_before")
+        if load and m.get("cpus_available") and load[0] > 0.5 * m["cpus_available"]:
+            warn = (f"**Warning: the machine was busy** (load {load[0]:.1f} on {m['cpus_available']} "
+                    "CPUs when the run began): speeds and energy are not representative.")
+            md += [warn, ""]
+            hp += [f"<p><b>{html.escape(warn.replace('**', ''))}</b></p>"]
         for corpus, rows in corpus_rows(doc).items():
             front = pareto(rows)
             info = m.get("corpora", {}).get(corpus, {})
             n = rows[0].n if rows else 0
-            md += [f"## {corpus}", "", f"{info.get('description', '')} — {n:,} bytes in "
+            head = verdict(rows)
+            md += [f"## {corpus}", ""] + [f"- {line}" for line in head] + [""]
+            md += [f"{info.get('description', '')} — {n:,} bytes in "
                    f"{rows[0].files if rows else 0} file(s). ★ = on the Pareto front (bits/byte vs "
                    f"compression speed). \"model\" = the network's own cross-entropy.", ""]
             t = _table(rows, front)
             md += [_md_table(t), ""]
-            hp += [f"<h2>{html.escape(corpus)}</h2>", _html_table(t)]
+            hp += [f"<h2>{html.escape(corpus)}</h2><ul>"
+                   + "".join(f"<li>{_html_bold(line)}</li>" for line in head) + "</ul>",
+                   _html_table(t)]
+            if rows and rows[0].files > 1:
+                ft = _file_table(doc, corpus)
+                md += ["Bits/byte per file:", "", _md_table(ft), ""]
+                hp += ["<p>Bits/byte per file:</p>", _html_table(ft)]
             pub = [p for p in PUBLISHED if p[0] == corpus.split(":")[0] and ":" not in corpus]
             if pub:
                 md += ["Published, **not measured here**:", ""]
@@ -273,7 +405,7 @@ def build(docs: list[dict], out: Path, transfer_kwh_per_gb: float = TRANSFER_KWH
                                  for p in pub) + "</ul>"]
             trade = tradeoff(rows, transfer_kwh_per_gb, storage_kwh_per_gb_year)
             md += ["### The trade-off", ""] + [f"- {line}" for line in trade] + [""]
-            hp += ["<h3>The trade-off</h3><ul>" + "".join(f"<li>{html.escape(line).replace('**', '')}</li>"
+            hp += ["<h3>The trade-off</h3><ul>" + "".join(f"<li>{_html_bold(line)}</li>"
                                                          for line in trade) + "</ul>"]
             seen[corpus] = seen.get(corpus, 0) + 1
             tag = f"-{seen[corpus]}" if seen[corpus] > 1 else ""

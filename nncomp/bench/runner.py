@@ -25,7 +25,7 @@ from ..system.machine import cpu_info
 from .codec import Codec
 from .codecs import NNCompCodec, make_codec
 from .corpora import Resolved
-from .energy import EnergyMeter
+from .energy import EnergyMeter, RaplCounter
 
 SCHEMA = "nncomp-bench/1"
 MIN_SECONDS, MIN_RUNS = 1.0, 3
@@ -109,11 +109,12 @@ def measure(codec_name: str, path: str, n: int, cpu_watts: float, gpu_watts: flo
     """Compress then decompress-and-verify one file; returns one results row."""
     row: dict[str, Any] = {"n": n}
     with tempfile.TemporaryDirectory(prefix="nncomp-bench-") as tmp:
-        spec = {"codec": codec_name, "input": path, "n": n, "blob": os.path.join(tmp, "blob"),
+        blob = os.path.join(tmp, "blob")
+        spec = {"codec": codec_name, "input": path, "n": n, "blob": blob,
                 "cpu_watts": cpu_watts, "gpu_watts": gpu_watts}
         try:
             c = _run_worker({**spec, "direction": "c"}, timeout)
-            size = os.path.getsize(spec["blob"])
+            size = os.path.getsize(blob)
             # A slow codec's decompression takes as long again: say what compression gave first.
             if c["wall_s"] >= 10:
                 log(f"    compressed to {size} bytes ({8 * size / n if n else 0:.3f} bpb) in"
@@ -156,6 +157,10 @@ def machine_meta(argv: Optional[list[str]] = None) -> dict:
         "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
         "nncomp": __version__, "numpy": numpy.__version__,
         "mb": "10^6 bytes; speeds are uncompressed MB per second",
+        "statistic": "median wall time of >= 3 runs and >= 1 s for fast codecs; one run for nncomp",
+        "load_before": list(os.getloadavg()),
+        "cpus_available": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "energy_counters": RaplCounter().reason or "rapl",
     }
     try:
         import torch
@@ -175,6 +180,10 @@ def machine_meta(argv: Optional[list[str]] = None) -> dict:
 def run(corpora: list[Resolved], codec_names: list[str], cpu_watts: float, gpu_watts: float,
         argv: Optional[list[str]] = None, log: Callable[[str], None] = lambda s: None) -> dict:
     """Benchmark every codec on every file of every corpus; returns the results document."""
+    meta = machine_meta(argv)  # before the runs: the load they start on
+    if meta["load_before"][0] > 0.5 * meta["cpus_available"]:
+        log(f"warning: this machine is busy (load {meta['load_before'][0]:.1f} on "
+            f"{meta['cpus_available']} CPUs): speeds and energy will be off")
     codecs = {name: make_codec(name) for name in codec_names}
     results: dict[str, list] = {name: [] for name in codec_names}
     jobs = [(c, corpus, i) for corpus in corpora for c in codec_names for i in range(len(corpus.files))]
@@ -209,7 +218,8 @@ def run(corpora: list[Resolved], codec_names: list[str], cpu_watts: float, gpu_w
         results[cname].append(row)
     return {
         "schema": SCHEMA,
-        "meta": {**machine_meta(argv), "cpu_watts_per_core": cpu_watts, "gpu_watts": gpu_watts,
+        "meta": {**meta, "load_after": list(os.getloadavg()),
+                 "cpu_watts_per_core": cpu_watts, "gpu_watts": gpu_watts,
                  "corpora": {c.name: {"description": c.description,
                                       "files": {f: {"bytes": n, "sha256": c.sha256.get(f)}
                                                 for f, _, n in c.files}} for c in corpora}},

@@ -1,21 +1,25 @@
-"""The nncomp command line: gzip/xz/zstd conventions, plus `bench` and `report`.
+"""Compress or decompress FILEs with a neural network, like gzip (stdin to stdout without FILE).
 
-    nncomp [OPTIONS] [FILE...]        compress (or -d, -t, -l) like gzip; stdin -> stdout
-    nncomp compress|decompress|test|info [OPTIONS] [FILE...]
-    nncomp bench ... / nncomp report ...
+\b
+    nncomp [OPTIONS] [FILE...]        compress (or -d, -t, -l) like gzip
+    nncomp compress|decompress|test|list [OPTIONS] [FILE...]
+    nncomp bench --help               benchmark presets against conventional codecs
+    nncomp report --help              report.md / report.html from benchmark results
+    unnncomp FILE.nnc = nncomp -d;    nncat FILE.nnc = nncomp -dc
 
 Exit status: 0 success, 1 error, 2 warning (a file skipped), 130 interrupted.
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import math
 import os
 import signal
 import stat
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator, Optional
 
 import click
@@ -56,22 +60,31 @@ class Opts:
     decompressor: Decompressor
     checkpoint: Optional[str] = None
     checkpoint_interval: float = 600.0
+    recursive: bool = False
+    force_progress: bool = False
+    listed: list = field(default_factory=list)  # -l: (name, frames) of the files listed so far
 
 
 class ProgressBar:
     """One line on stderr, redrawn in place: bytes done, speed, ETA and running bits per byte."""
 
+    EVERY = 0.25  # seconds between redraws, as zstd's
+
     def __init__(self, name: str):
-        self.name, self.t0, self.drawn = name, time.perf_counter(), False
+        self.name, self.t0, self.drawn, self.last = name, time.perf_counter(), False, 0.0
 
     def __call__(self, done: int, total: int, bits: float) -> None:
-        dt = max(time.perf_counter() - self.t0, 1e-9)
+        now = time.perf_counter()
+        if now - self.last < self.EVERY and done < total:
+            return
+        self.last = now
+        dt = max(now - self.t0, 1e-9)
         rate = done / dt
         eta = (total - done) / rate if rate > 0 else math.inf
         eta_s = f"{int(eta // 60)}:{int(eta % 60):02d}" if math.isfinite(eta) else "?"
         bpb = f"{bits / done:.3f} bpb" if done else ""
         sys.stderr.write(f"\r{self.name}: {100 * done / max(total, 1):5.1f}%  {_size(done)}/{_size(total)}"
-                         f"  {rate / 1e3:7.1f} kB/s  ETA {eta_s}  {bpb}   ")
+                         f"  {_rate(rate):>11}  ETA {eta_s}  {bpb}   ")
         sys.stderr.flush()
         self.drawn = True
 
@@ -79,6 +92,11 @@ class ProgressBar:
         if self.drawn:
             sys.stderr.write("\r\033[K")
             sys.stderr.flush()
+
+
+def _rate(bytes_per_s: float) -> str:
+    """A speed in kB/s, or B/s below 1 kB/s (a slow model on a small file)."""
+    return f"{bytes_per_s / 1e3:.1f} kB/s" if bytes_per_s >= 1e3 else f"{bytes_per_s:.0f} B/s"
 
 
 def _size(n: float) -> str:
@@ -114,7 +132,15 @@ def _output(o: Opts, target: str, like: Optional[str]) -> Iterator[BinaryIO]:
         return
     if like is not None and os.path.exists(target) and os.path.samefile(like, target):
         raise NNCompError(f"{target}: refusing to overwrite the input")
-    with atomic_output(target, o.force, like) as f:
+    try:
+        ctx = atomic_output(target, o.force, like)
+        f = ctx.__enter__()
+    except OSError as e:  # name the file that could not be created, not the input
+        if e.errno is None or e.filename == target:
+            raise
+        raise OSError(e.errno, e.strerror, target) from None
+    with contextlib.ExitStack() as stack:
+        stack.push(ctx.__exit__)
         yield f
 
 
@@ -134,7 +160,7 @@ def _target(o: Opts, name: str) -> str:
 
 
 def _progress(o: Opts, name: str) -> Optional[ProgressBar]:
-    if o.progress and not o.quiet and sys.stderr.isatty():
+    if o.force_progress or (o.progress and not o.quiet and sys.stderr.isatty()):
         return ProgressBar(name)
     return None
 
@@ -144,7 +170,7 @@ def _process(o: Opts, name: str) -> None:
         if os.path.isdir(name):
             raise Warn(f"{name} is a directory -- ignored")
         if not os.path.exists(name):
-            raise NNCompError(f"{name}: no such file")
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", name)
     target = "-" if o.mode in ("test", "list") else _target(o, name)
     if target == "-" and o.mode == "compress" and sys.stdout.isatty() and not o.force:
         raise NNCompError("compressed data not written to a terminal; use -f to force")
@@ -156,27 +182,41 @@ def _process(o: Opts, name: str) -> None:
     t0 = time.perf_counter()
     if o.mode == "list":
         with _input(name) as (src, _):
-            _list(label, src)
+            frames = api.info_stream(src)  # one frame in memory at a time, as with decompression
+        _list(o, label, frames)
         return
     ckpt = Checkpoint(o.checkpoint, o.checkpoint_interval) if o.checkpoint else None
     with contextlib.ExitStack() as stack:
         src, total = stack.enter_context(_input(name))
         out = stack.enter_context(_output(o, target, like)) if o.mode != "test" else None
-        stack.callback(lambda: bar and bar.close())
+        if bar is not None:
+            stack.callback(bar.close)
         if ckpt is not None:
             stack.callback(ckpt.close)
-        if o.compressor is not None:
-            ci = o.compressor.compress_stream(src, out, progress=bar, total=total, checkpoint=ckpt)
-            n, c = ci.n, ci.compressed
-        else:
-            n = o.decompressor.decompress_stream(src, out, progress=bar)
+        try:
+            if o.compressor is not None:
+                assert out is not None  # compressing always has an output
+                ci = o.compressor.compress_stream(src, out, progress=bar, total=total,
+                                                  checkpoint=ckpt)
+                n, c = ci.n, ci.compressed
+            else:
+                n = o.decompressor.decompress_stream(src, out, progress=bar)
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            if e.filename is None and out is not None:  # a write: name where it went
+                raise OSError(e.errno, e.strerror, "(stdout)" if target == "-" else target) from None
+            raise
     if ckpt is not None:
         ckpt.remove()
     seconds = time.perf_counter() - t0
     if o.mode == "compress" and o.verbose:
         _report(label, n, c, seconds, ci.kind)
-    elif o.verbose or (o.mode == "test" and not o.quiet):
+    elif o.mode == "test" and not o.quiet:
         click.echo(f"{label}: OK ({n} bytes, {seconds:.1f} s)", err=True)
+    elif o.verbose:
+        click.echo(f"{label}: {n} bytes in {seconds:.1f} s, {_rate(n / max(seconds, 1e-9))}"
+                   f" -> {target if target != '-' else '(stdout)'}", err=True)
     if o.rm and name != "-" and target != "-" and o.mode in ("compress", "decompress"):
         os.unlink(name)
 
@@ -185,22 +225,68 @@ def _report(label: str, n: int, c: int, seconds: float, kind: str) -> None:
     bpb = 8 * c / n if n else 0.0
     mode = "" if kind == "model" else f" ({kind} frames)" if "," in kind else f" ({kind})"
     click.echo(f"{label}: {bpb:.3f} bits/byte, {100 * c / max(n, 1):.1f}% ({n} -> {c} bytes), "
-               f"{n / max(seconds, 1e-9) / 1e3:.1f} kB/s{mode}", err=True)
+               f"{_rate(n / max(seconds, 1e-9))}{mode}", err=True)
 
 
-def _list(label: str, src: BinaryIO) -> None:
-    frames = api.info_stream(src)  # one frame in memory at a time, as with decompression
-    n = sum(f.length for f in frames)
-    c = sum(f.compressed for f in frames)
-    presets_used = ",".join(sorted({f.preset or f.kind for f in frames}))
-    click.echo(f"{'compressed':>12} {'uncompressed':>12} {'ratio':>7} {'bpb':>6} {'frames':>6}  preset  name")
+_LIST_HEAD = f"{'compressed':>12} {'uncompressed':>12} {'ratio':>7} {'bpb':>6} {'frames':>6}  preset  name"
+
+
+def _list_row(c: int, n: int, frames: int, what: str, label: str) -> str:
     ratio = f"{n / c:.3f}" if c else "-"
     bpb = f"{8 * c / n:.3f}" if n else "-"
-    click.echo(f"{c:>12} {n:>12} {ratio:>7} {bpb:>6} {len(frames):>6}  {presets_used:<7} {label}")
+    return f"{c:>12} {n:>12} {ratio:>7} {bpb:>6} {frames:>6}  {what:<7} {label}"
+
+
+def _list(o: Opts, label: str, frames: list) -> None:
+    """-l: a row per file (the header before the first); -lv: a row per frame under it."""
+    if not o.listed:
+        click.echo(_LIST_HEAD)
+    o.listed.append((label, frames))
+    n = sum(f.length for f in frames)
+    c = sum(f.compressed for f in frames)
+    click.echo(_list_row(c, n, len(frames), ",".join(sorted({f.preset or f.kind for f in frames})),
+                         label))
+    if o.verbose:
+        for i, f in enumerate(frames):
+            cfg = f.config or {}
+            fp = f.fingerprint or {}
+            detail = (f"{f.kind}, check CRC-32" + (
+                f", {cfg['arch']} E{cfg['embed']} H{cfg['hidden']} L{cfg['layers']}, "
+                f"{cfg['streams']} streams, vocab {cfg['vocab']}, {cfg['dtype']}, engine "
+                f"{fp.get('engine')}, {fp.get('device')} {fp.get('cpu_capability')}"
+                if cfg else ""))
+            click.echo(_list_row(f.compressed, f.length, 1, f.preset or f.kind,
+                                 f"  frame {i}: {detail}"))
+
+
+def _list_totals(o: Opts) -> None:
+    if len(o.listed) > 1:
+        frames = [f for _, fs in o.listed for f in fs]
+        click.echo(_list_row(sum(f.compressed for f in frames), sum(f.length for f in frames),
+                             len(frames), "", f"({len(o.listed)} files)"))
+
+
+def _expand(o: Opts, files: tuple[str, ...]) -> list[str]:
+    """-r: a directory stands for the files under it (compressing: those without the suffix;
+    otherwise: those with it), in a stable order."""
+    if not o.recursive:
+        return list(files)
+    out = []
+    for name in files:
+        if name != "-" and os.path.isdir(name):
+            for root, dirs, names in os.walk(name):
+                dirs.sort()
+                for n in sorted(names):
+                    path = os.path.join(root, n)
+                    if os.path.isfile(path) and (n.endswith(o.suffix) != (o.mode == "compress")):
+                        out.append(path)
+        else:
+            out.append(name)
+    return out
 
 
 def run_files(o: Opts, files: tuple[str, ...]) -> int:
-    files = files or ("-",)
+    files = tuple(_expand(o, files or ("-",)))
     if o.output and len(files) > 1:
         raise click.UsageError("-o takes a single input file")
     status = OK
@@ -211,10 +297,15 @@ def run_files(o: Opts, files: tuple[str, ...]) -> int:
             _say(o, str(w))
             if status == OK:
                 status = WARNING
+        except BrokenPipeError:
+            raise  # the reader went away: main() ends quietly
         except (NNCompError, OSError, MemoryError) as e:
             msg = (e.strerror if isinstance(e, OSError) and e.strerror else str(e)) or type(e).__name__
-            click.echo(f"nncomp: {name if name != '-' else '(stdin)'}: {msg}", err=True)
+            where = e.filename if isinstance(e, OSError) and e.filename else name
+            click.echo(f"nncomp: {where if where != '-' else '(stdin)'}: {msg}", err=True)
             status = ERROR
+    if o.mode == "list":
+        _list_totals(o)
     return status
 
 
@@ -229,6 +320,16 @@ class ByteSize(click.ParamType):
             return parse_size(value)
         except ValueError as e:
             self.fail(str(e), param, ctx)
+
+
+class PresetChoice(click.Choice):
+    """The public presets; `test` (tiny, for the test suite) is accepted but not offered."""
+
+    def __init__(self):
+        super().__init__(list(presets.PRESETS))
+
+    def get_metavar(self, param, *args, **kwargs) -> str:
+        return "[" + "|".join(presets.PUBLIC) + "]"
 
 
 class MemLimit(click.ParamType):
@@ -257,10 +358,16 @@ def _codec_options(f):
         click.option("-f", "--force", is_flag=True, help="Overwrite outputs; write to a terminal."),
         click.option("-v", "--verbose", count=True, help="Report ratio and speed per file."),
         click.option("-q", "--quiet", is_flag=True, help="Suppress warnings."),
-        click.option("-p", "--preset", default=presets.DEFAULT_PRESET, show_default=True,
-                     type=click.Choice(list(presets.PRESETS)), help="Model preset."),
-        click.option("-T", "--threads", type=click.IntRange(1, 256), default=None,
-                     help="Torch threads (recorded in the archive; default 2)."),
+        click.option("-p", "--preset", default=None, type=PresetChoice(),
+                     help=f"Model preset: {', '.join(presets.PUBLIC)} (default: NNCOMP_PRESET, "
+                          f"else {presets.DEFAULT_PRESET})."),
+        *(click.option(f"-{k}", "level", flag_value=k, hidden=True) for k in range(1, 10)),
+        click.option("--fast", "level", flag_value=1, help="Preset fast (also -1, -2, -3)."),
+        click.option("--best", "level", flag_value=9, help="Preset max (also -7, -8, -9; -4..-6: default)."),
+        click.option("-T", "--threads", type=click.IntRange(0, 1024), default=None,
+                     help="Torch threads, compressing and decompressing (0: every available "
+                          "core; default 2). The archive's bits do not depend on it."),
+        click.option("-r", "--recursive", is_flag=True, help="Operate on the files under directories."),
         click.option("--verify", is_flag=True, help="Decode in-process before reporting success."),
         click.option("--device", default="cpu", show_default=True, metavar="DEVICE",
                      help="Run the model on cpu, cuda or cuda:N (recorded in the archive: a GPU's "
@@ -281,10 +388,12 @@ def _codec_options(f):
         click.option("--max-size", type=ByteSize(), default=None, metavar="SIZE",
                      help="Refuse to decode frames claiming more than SIZE bytes."),
         click.option("--no-progress", is_flag=True, help="No progress bar on stderr."),
+        click.option("--progress", "force_progress", is_flag=True,
+                     help="A progress bar on stderr even when it is not a terminal."),
         click.option("--ignore-fingerprint", is_flag=True,
                      help="Decode even if this machine differs from the encoder's (checksum still checked)."),
         click.option("-S", "--suffix", default=".nnc", show_default=True, help="Archive suffix."),
-        click.argument("files", nargs=-1, type=click.Path()),
+        click.argument("files", nargs=-1),  # opened one by one: an unreadable one is reported
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -298,6 +407,8 @@ def _make_file_command(name: str, fixed_mode: Optional[str], help_text: str) -> 
     def cmd(**kw):
         if not kw["suffix"] or "/" in kw["suffix"]:
             raise click.BadParameter("suffix must be non-empty and contain no '/'")
+        if fixed_mode and kw["mode"] and kw["mode"] != fixed_mode:
+            raise click.UsageError(f"nncomp {name} does not take --{kw['mode']}")
         o = _opts(fixed_mode or kw["mode"] or "compress", kw)
         if kw["checkpoint"] and (len(kw["files"]) > 1 or o.mode != "compress"):
             raise click.UsageError("--checkpoint takes a single input to compress")
@@ -305,11 +416,32 @@ def _make_file_command(name: str, fixed_mode: Optional[str], help_text: str) -> 
     return cmd
 
 
+def _preset(kw: dict) -> str:
+    """-p, else -1..-9 / --fast / --best, else NNCOMP_PRESET, else the default preset."""
+    if kw["preset"]:
+        return kw["preset"]
+    if kw["level"]:
+        return ("fast", "fast", "fast", "default", "default", "default", "max", "max", "max")[
+            int(kw["level"]) - 1]
+    env = os.environ.get("NNCOMP_PRESET", "")
+    if env and env not in presets.PRESETS:
+        raise click.BadParameter(f"NNCOMP_PRESET={env!r} is not one of {', '.join(presets.PUBLIC)}")
+    return env or presets.DEFAULT_PRESET
+
+
+def _threads(n: Optional[int]) -> Optional[int]:
+    """-T: None for the default, 0 for every core this process may run on."""
+    if n == 0:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return n
+
+
 def _opts(mode: str, kw: dict) -> Opts:
     """The command line's options as Opts: the codec's go into one Compressor or Decompressor."""
+    threads = _threads(kw["threads"])
     try:
         comp = Compressor(
-            kw["preset"], block_size=kw["block_size"] or DEFAULT_BLOCK_SIZE, threads=kw["threads"],
+            _preset(kw), block_size=kw["block_size"] or DEFAULT_BLOCK_SIZE, threads=threads,
             device=kw["device"], verify=kw["verify"] or kw["rm"], fallback=not kw["no_fallback"],
         ) if mode == "compress" else None
         if mode != "compress":
@@ -321,12 +453,14 @@ def _opts(mode: str, kw: dict) -> Opts:
                 suffix=kw["suffix"], compressor=comp,
                 decompressor=Decompressor(
                     ignore_fingerprint=kw["ignore_fingerprint"], memlimit=kw["memlimit"],
-                    max_length=kw["max_size"] if kw["max_size"] is not None else MAX_LENGTH),
-                checkpoint=kw["checkpoint"], checkpoint_interval=kw["checkpoint_interval"])
+                    max_length=kw["max_size"] if kw["max_size"] is not None else MAX_LENGTH,
+                    threads=threads),
+                checkpoint=kw["checkpoint"], checkpoint_interval=kw["checkpoint_interval"],
+                recursive=kw["recursive"], force_progress=kw["force_progress"])
 
 
 FILE_COMMANDS = {
-    "compress": _make_file_command("compress", None, "Compress FILEs (stdin to stdout without FILE)."),
+    "compress": _make_file_command("compress", "compress", "Compress FILEs (stdin to stdout without FILE)."),
     "decompress": _make_file_command("decompress", "decompress", "Decompress FILEs."),
     "test": _make_file_command("test", "test", "Test the integrity of archives."),
     "info": _make_file_command("info", "list", "List archive contents."),
@@ -395,3 +529,13 @@ def main(argv: Optional[list[str]] = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def unnncomp() -> None:
+    """`unnncomp`: nncomp -d, as gunzip is gzip -d."""
+    main(["-d", *sys.argv[1:]])
+
+
+def nncat() -> None:
+    """`nncat`: nncomp -dc, as zcat is gzip -dc."""
+    main(["-dc", *sys.argv[1:]])

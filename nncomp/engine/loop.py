@@ -74,8 +74,8 @@ def run(cfg: ModelConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thr
     L = int(lens.max(initial=0))
     active = np.searchsorted(-lens, -np.arange(L), side="left")  # streams with len > t
     t0 = time.perf_counter()
-    ctr = {"t": 0, "bits": 0.0, "capped": 0.0, "coded": 0, "next_check": FIRST_CHECK,
-           "seg_start": 0}  # the loop's counters, saved in a snapshot
+    ctr: dict = {"t": 0, "bits": 0.0, "capped": 0.0, "coded": 0, "next_check": FIRST_CHECK,
+                 "seg_start": 0}  # the loop's counters, saved in a snapshot
     dev = torch.device(device)
     with torch_settings(threads):
         if resume is not None:
@@ -100,7 +100,7 @@ def run(cfg: ModelConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thr
                 if ctr["coded"] - ctr["seg_start"] >= cfg.coder_segment:
                     coder.next_segment()
                     ctr["seg_start"], ctr["t"] = ctr["coded"], t + 1
-                    if hooks.on_segment is not None:
+                    if hooks.on_segment is not None and isinstance(coder, Encoder):
                         hooks.on_segment(lambda: {"counters": dict(ctr), **stack.snapshot(),
                                                   "sealed": coder.sealed()})
             if hooks.progress is not None and (t + 1 == L or time.perf_counter() - last_report > 0.25):

@@ -63,8 +63,12 @@ class PredictorStack:
     def _feature_arrays(self, rows: int | slice) -> list[np.ndarray]:
         """The features predicting a row [B] or rows [R, B] that the config uses: the match
         model's (pred, bucket), then the context candidates and buckets ([..., K] each)."""
-        out = [self.match.pred[rows], self.match.bucket[rows]] if self.match is not None else []
-        return out + list(self.context.features(rows)) if self.context is not None else out
+        out: list[np.ndarray] = []
+        if self.match is not None:
+            out += [self.match.pred[rows], self.match.bucket[rows]]
+        if self.context is not None:
+            out += list(self.context.features(rows))
+        return out
 
     def _features(self, rows: int | slice) -> tuple:
         """(pred, bucket, ctx) as the network takes them, on its device."""
@@ -97,8 +101,9 @@ class PredictorStack:
         """One update on the block of rows t + 2 - T .. t + 1, predicted from the rows before."""
         T = self.cfg.bptt
         blk = self.tok_t[t + 1 - T:t + 2].long().to(self.device)  # [T+1, B]
-        self.net.train_block(blk[:-1], blk[1:], self.block_state,
-                             *self._features(slice(t + 2 - T, t + 2)), probs=self.block_probs)
+        pred, bucket, ctx = self._features(slice(t + 2 - T, t + 2))
+        self.net.train_block(blk[:-1], blk[1:], self.block_state, pred, bucket, ctx,
+                             probs=self.block_probs)
         self.block_state = self.net.block_start(self.state)
 
     def snapshot(self) -> dict:

@@ -12,7 +12,7 @@ import numpy as np
 try:
     from numba import njit
 except ImportError:  # numba is optional: the same code runs (slower) as plain Python
-    def njit(*args, **kwargs):
+    def njit(*args, **kwargs):  # type: ignore[no-redef]
         return args[0] if args and callable(args[0]) else (lambda f: f)
 
 HASH_MUL = np.uint64(0x9E3779B97F4A7C15)

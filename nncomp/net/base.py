@@ -36,6 +36,22 @@ class Predictor(nn.Module):
 
     # Whether GraphedStep (nncomp/net/graphed.py) can capture this network's step on a GPU.
     graphable = False
+    # What every network has (declared for type checkers: nn.Module's attributes are dynamic).
+    cfg: ModelConfig
+    device: torch.device
+    embed: nn.Embedding
+    head: nn.Linear
+    match_emb: nn.Embedding
+    len_emb: nn.Embedding
+    bonus: nn.Parameter
+    ctx_bonus: nn.Parameter
+    ctx_gate: nn.Linear
+    _ctx_order: torch.Tensor
+    opt: Adam
+    updates: int
+    total_updates: int
+    _w: dict[str, torch.Tensor]
+    _pinned: bool
 
     def _init_features(self, E: int, F_: int) -> None:
         cfg = self.cfg
@@ -71,7 +87,8 @@ class Predictor(nn.Module):
     def _step_weights(self) -> dict[str, torch.Tensor]:
         """The weights of the stepwise path, cast to its dtype."""
         dt = DTYPES[self.cfg.dtype]
-        head_w, head_b = self.head.weight, self.head.bias  # [V, F], [V]
+        head_w: torch.Tensor = self.head.weight  # [V, F]
+        head_b: torch.Tensor = self.head.bias  # [V]
         if self.cfg.context:
             # The gates ride on the head's product (a separate small one costs a sixth of it),
             # one column per candidate, so that the step needs no gather to spread them.
@@ -89,7 +106,22 @@ class Predictor(nn.Module):
             w["ctx_bonus"] = self._ctx_table().detach().float()
         return w
 
+    # -- what a network defines --
+
     def _core_weights(self, dt: torch.dtype) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def initial_state(self, B: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Per layer, the two state tensors a step updates (B streams)."""
+        raise NotImplementedError
+
+    def block_start(self, state: list) -> list:
+        """What training the next block starts from, taken before its first step."""
+        raise NotImplementedError
+
+    def _predict(self, prev: torch.Tensor, state: list, pred: torch.Tensor | None,
+                 bucket: torch.Tensor | None, ctx: tuple | None = None) -> tuple[torch.Tensor, list]:
+        """step without side effects: (probs [B, V], the new state)."""
         raise NotImplementedError
 
     # -- checkpoints --
@@ -146,8 +178,10 @@ class Predictor(nn.Module):
         out = torch.addmm(w["head_b"], h, w["head_w"]).float()  # [B, V (+K)]
         logits = out[:, :V]  # [B, V]
         if self.cfg.match:
+            assert pred is not None
             logits = self._add_bonus(logits, pred, w["bonus"][bucket], inplace=True)
         if self.cfg.context:
+            assert ctx is not None
             logits = self._add_context(logits, ctx[0], self._ctx_bonus(w["ctx_bonus"], ctx[1], out[:, V:]),
                                        inplace=True)
         return torch.softmax(logits, 1)
@@ -220,8 +254,10 @@ class Predictor(nn.Module):
         """logits [T, B, V] from the core's features h [T, B, F]."""
         logits = self._train_head(h)  # [T, B, V]
         if self.cfg.match:
+            assert pred is not None
             logits = self._add_bonus(logits.float(), pred, self.bonus[bucket])
         if self.cfg.context:
+            assert ctx is not None
             logits = self._add_context(logits.float(), ctx[0], self._train_ctx_bonus(h, ctx[1]))
         return logits
 
@@ -270,10 +306,12 @@ class Predictor(nn.Module):
         # d(Σ g·logits) is the loss's gradient: the head's part without its forward product.
         surrogate = _HeadGrad.apply(h, self.head.weight, self.head.bias, g, dt)
         if self.cfg.match:
+            assert pred is not None
             hit = pred < V
             at = g.gather(-1, torch.where(hit, pred, 0).unsqueeze(-1)).squeeze(-1)  # [T, B]
             surrogate = surrogate + (at * hit * self.bonus[bucket]).sum()
         if self.cfg.context:
+            assert ctx is not None
             surrogate = surrogate + (g.gather(-1, ctx[0]) * self._train_ctx_bonus(h, ctx[1])).sum()
         return loss, surrogate
 
@@ -300,6 +338,7 @@ class Predictor(nn.Module):
         low = self.cfg.train_dtype != "float32"
         autocast = torch.autocast(self.device.type, dtype=DTYPES[self.cfg.train_dtype], enabled=low)
         if self.cfg.reuse_probs:
+            assert probs is not None
             with autocast:
                 loss, objective = self._reused(probs, targets, inputs, state, pred, bucket, ctx)
         else:

@@ -47,7 +47,8 @@ class Adam:
             states = [self._state(i) for i in idx]
             steps = [s["step"] for s in states]
             torch._foreach_add_(steps, 1)
-            torch._fused_adam_([self.params[i] for i in idx], [self.params[i].grad for i in idx],
+            grads = [g for i in idx if (g := self.params[i].grad) is not None]  # all: see groups
+            torch._fused_adam_([self.params[i] for i in idx], grads,
                                [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
                                [], steps, amsgrad=False, lr=lr, beta1=self.betas[0],
                                beta2=self.betas[1], weight_decay=0.0, eps=self.eps, maximize=False,

@@ -13,6 +13,8 @@ attention only sees relative positions.
 """
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -24,6 +26,12 @@ from .base import DTYPES, Predictor
 
 class Block(nn.Module):
     """Pre-norm attention and GEGLU feed-forward (width 2·D), both residual."""
+    ln1: nn.LayerNorm
+    qkv: nn.Linear
+    proj: nn.Linear
+    ln2: nn.LayerNorm
+    ff_in: nn.Linear
+    ff_out: nn.Linear
 
     def __init__(self, D: int):
         super().__init__()
@@ -43,6 +51,9 @@ def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tenso
 
 class TransformerPredictor(Predictor):
     """Embedding -> L blocks -> final norm -> linear head (with the shared match/context parts)."""
+    blocks: nn.ModuleList
+    norm: nn.LayerNorm
+    pos: torch.Tensor  # the next position to predict: a buffer, saved with the weights
 
     def __init__(self, cfg: ModelConfig, device: str | torch.device = "cpu"):
         super().__init__()
@@ -59,13 +70,16 @@ class TransformerPredictor(Predictor):
             self.norm = nn.LayerNorm(D)
             self.head = nn.Linear(D, V)
             self._init_features(D, D)
-            for blk in self.blocks:  # residual branches start small: the stack starts near identity
+            for blk in self._blocks():  # residual branches start small: near identity at first
                 for lin in (blk.proj, blk.ff_out):
                     lin.weight.data.mul_(1.0 / (2 * L) ** 0.5)
         # The next position to predict (steps taken so far): saved with the weights.
         self.register_buffer("pos", torch.zeros((), dtype=torch.long))
         self._inv_freq = 10000.0 ** (-np.arange(0, self.dh, 2, dtype=np.float64) / self.dh)
         self._finish_init(device)
+
+    def _blocks(self) -> list[Block]:
+        return cast(list[Block], list(self.blocks))
 
     def initial_state(self, B: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Per layer, the key and value rings [B, heads, R, dh]."""
@@ -139,7 +153,7 @@ class TransformerPredictor(Predictor):
         mask = self._window(blk_pos, np.concatenate([mem_pos, blk_pos]))  # [T, M-1+T]
         cos32, sin32 = self._angles(blk_pos, torch.float32)  # [T, dh/2]
         x = self._input(inputs, pred, bucket).transpose(0, 1)  # [B, T, D]
-        for blk, (K, V) in zip(self.blocks, state):
+        for blk, (K, V) in zip(self._blocks(), state):
             h = blk.ln1(x)
             q, k, v = blk.qkv(h).view(B, T, 3, self.heads, self.dh).permute(2, 0, 3, 1, 4)  # [B, heads, T, dh]
             cos, sin = cos32.to(q.dtype), sin32.to(q.dtype)
