@@ -204,7 +204,6 @@ class Decompressor:
     max_params: int = DEFAULT_MAX_PARAMS
     memlimit: Optional[int] = None
     max_work: float = limits.DEFAULT_MAX_WORK
-    threads: Optional[int] = None  # torch threads; None: at most determinism.default_threads()
 
     def __post_init__(self) -> None:
         if self.max_length < 0 or self.max_params < 0 or (self.memlimit or 0) < 0 or self.max_work <= 0:
@@ -239,7 +238,7 @@ class Decompressor:
 
     def decode_frame(self, f: container.Frame, *, progress: Optional[Progress] = None) -> bytes:
         return frame.decode(f, self.ignore_fingerprint, progress, self.max_params, self.memlimit,
-                            self.max_work, self.threads)
+                            self.max_work)
 
 
 class DecompressionObj:

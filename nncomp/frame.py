@@ -160,8 +160,7 @@ DEFAULT_MAX_PARAMS = 64_000_000
 
 def decode(frame: container.Frame, ignore_fingerprint: bool = False,
            progress: Optional[Progress] = None, max_params: int = DEFAULT_MAX_PARAMS,
-           memlimit: Optional[int] = None, max_work: float = limits.DEFAULT_MAX_WORK,
-           threads: Optional[int] = None) -> bytes:
+           memlimit: Optional[int] = None, max_work: float = limits.DEFAULT_MAX_WORK) -> bytes:
     """The bytes a parsed frame holds (container.read_frames). Before anything is allocated,
     the frame's cost is checked against the limits (nncomp/limits.py): LimitError past one."""
     if frame.kind != KIND_MODEL:  # stored and lzma frames are decoded by the container
@@ -180,9 +179,12 @@ def decode(frame: container.Frame, ignore_fingerprint: bool = False,
         device = "cpu"  # the checksum will say whether the CPU happened to compute the same floats
     determinism.check_dtypes(frame.config.dtypes(), device)
     loop = _engine()
-    # The archive's thread count is informational: the bits do not depend on it, and a header
-    # is not trusted to choose this machine's threads.
-    threads = threads or min(frame.fingerprint["threads"], determinism.default_threads())
+    # The recorded thread count decides the floats (a GEMM's blocking follows it), so the
+    # decoder runs that many; a header is not trusted with more than MAX_THREADS.
+    threads = frame.fingerprint["threads"]
+    if threads > limits.max_threads():
+        raise LimitError(f"the archive asks for {threads} threads, over the limit of "
+                         f"{limits.max_threads()} on this machine")
     try:
         symbols, _ = loop.decode(frame.data, frame.symbols, frame.config, threads, device,
                                  loop.Hooks(progress=_per_byte(progress, frame.length)))

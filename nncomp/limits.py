@@ -32,6 +32,13 @@ DEFAULT_MAX_WORK = 5e8  # FLOP per coded symbol
 _SLOT, _TOP = 8, 4  # the context model's slots per context and candidates per order
 
 
+def max_threads() -> int:
+    """The most torch threads an archive may ask a decoder for: 4 per available core, at least
+    16 (an archive written with -T 16 decodes on a laptop, slower; 256 on 2 cores would crawl)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(16, 4 * cores)
+
+
 def physical_memory() -> int:
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")

@@ -309,15 +309,19 @@ def run_files(o: Opts, files: tuple[str, ...]) -> int:
     return status
 
 
-class ByteSize(click.ParamType):
-    """A size in system/sizes.py's grammar: 65536, 64k, 32M, 32Mi, 1G."""
+class Size(click.ParamType):
+    """A size in system/sizes.py's grammar (65536, 64k, 32M, 32Mi, 1G), or with parse=
+    parse_memlimit also a share of physical memory such as 50%."""
     name = "size"
+
+    def __init__(self, parse=parse_size):
+        self.parse = parse
 
     def convert(self, value, param, ctx):
         if isinstance(value, int):
             return value
         try:
-            return parse_size(value)
+            return self.parse(value)
         except ValueError as e:
             self.fail(str(e), param, ctx)
 
@@ -330,19 +334,6 @@ class PresetChoice(click.Choice):
 
     def get_metavar(self, param, *args, **kwargs) -> str:
         return "[" + "|".join(presets.PUBLIC) + "]"
-
-
-class MemLimit(click.ParamType):
-    """A size, or a share of physical memory such as 50%."""
-    name = "size"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_memlimit(value)
-        except ValueError as e:
-            self.fail(str(e), param, ctx)
 
 
 def _codec_options(f):
@@ -365,14 +356,14 @@ def _codec_options(f):
         click.option("--fast", "level", flag_value=1, help="Preset fast (also -1, -2, -3)."),
         click.option("--best", "level", flag_value=9, help="Preset max (also -7, -8, -9; -4..-6: default)."),
         click.option("-T", "--threads", type=click.IntRange(0, 1024), default=None,
-                     help="Torch threads, compressing and decompressing (0: every available "
-                          "core; default 2). The archive's bits do not depend on it."),
+                     help="Torch threads for compressing (0: every available core; default 2). "
+                          "Recorded in the archive: decoding runs the same count."),
         click.option("-r", "--recursive", is_flag=True, help="Operate on the files under directories."),
         click.option("--verify", is_flag=True, help="Decode in-process before reporting success."),
         click.option("--device", default="cpu", show_default=True, metavar="DEVICE",
                      help="Run the model on cpu, cuda or cuda:N (recorded in the archive: a GPU's "
                           "archive decodes on the same kind of GPU)."),
-        click.option("-B", "--block-size", type=ByteSize(), default=None, metavar="SIZE",
+        click.option("-B", "--block-size", type=Size(), default=None, metavar="SIZE",
                      help="Compress in independent blocks of SIZE bytes (k/M/G, Ki/Mi/Gi; "
                           "default 32Mi): memory grows with SIZE, never with the input."),
         click.option("--checkpoint", metavar="FILE", type=click.Path(dir_okay=False),
@@ -382,10 +373,10 @@ def _codec_options(f):
                      show_default=True, metavar="SECONDS", help="Time between checkpoint saves."),
         click.option("--no-fallback", is_flag=True,
                      help="Keep the model's frame even where LZMA2 (xz -9e) would be smaller."),
-        click.option("--memlimit", type=MemLimit(), default=None, metavar="SIZE",
+        click.option("--memlimit", type=Size(parse_memlimit), default=None, metavar="SIZE",
                      help="Refuse to decode frames needing more memory (e.g. 4Gi or 50%; default "
                           "NNCOMP_MEMLIMIT, else a quarter of RAM)."),
-        click.option("--max-size", type=ByteSize(), default=None, metavar="SIZE",
+        click.option("--max-size", type=Size(), default=None, metavar="SIZE",
                      help="Refuse to decode frames claiming more than SIZE bytes."),
         click.option("--no-progress", is_flag=True, help="No progress bar on stderr."),
         click.option("--progress", "force_progress", is_flag=True,
@@ -410,6 +401,9 @@ def _make_file_command(name: str, fixed_mode: Optional[str], help_text: str) -> 
         if fixed_mode and kw["mode"] and kw["mode"] != fixed_mode:
             raise click.UsageError(f"nncomp {name} does not take --{kw['mode']}")
         o = _opts(fixed_mode or kw["mode"] or "compress", kw)
+        if kw["threads"] is not None and o.mode != "compress" and not o.quiet:
+            _say(o, "-T is ignored when decoding: an archive decodes with the thread count it "
+                    "was written with, which decides its floats")
         if kw["checkpoint"] and (len(kw["files"]) > 1 or o.mode != "compress"):
             raise click.UsageError("--checkpoint takes a single input to compress")
         sys.exit(run_files(o, kw["files"]))
@@ -453,8 +447,7 @@ def _opts(mode: str, kw: dict) -> Opts:
                 suffix=kw["suffix"], compressor=comp,
                 decompressor=Decompressor(
                     ignore_fingerprint=kw["ignore_fingerprint"], memlimit=kw["memlimit"],
-                    max_length=kw["max_size"] if kw["max_size"] is not None else MAX_LENGTH,
-                    threads=threads),
+                    max_length=kw["max_size"] if kw["max_size"] is not None else MAX_LENGTH),
                 checkpoint=kw["checkpoint"], checkpoint_interval=kw["checkpoint_interval"],
                 recursive=kw["recursive"], force_progress=kw["force_progress"])
 

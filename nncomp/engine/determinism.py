@@ -131,7 +131,9 @@ def check(recorded: dict, device: str) -> None:
 
 
 def default_threads() -> int:
-    """Two threads if the machine has them: measured bit-identical to one, and faster."""
+    """Two threads if the machine has them (faster than one on large inputs). The count is
+    recorded in the archive and the decoder runs the same: 1 and 2 threads give different
+    floats for preset default on an AVX-512 CPU (benchmarks/2026-12-07-zen4-busy-machine)."""
     return max(1, min(2, os.cpu_count() or 1))
 
 
