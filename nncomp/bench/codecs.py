@@ -148,7 +148,8 @@ class Ppmd(Codec):
 
 class Zpaq(Codec):
     """ZPAQ (context mixing) through libzpaq in the `zpaq` Python binding, one thread (one
-    block, the best ratio)."""
+    block, the best ratio). Timed once, as nncomp is: a minute a run on dickens."""
+    slow = True
 
     def __init__(self, level: int):
         import zpaq
