@@ -15,7 +15,7 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Iterator, Optional
 
-from . import frame, limits, presets
+from . import frame, limits, presets, workers
 from .checkpoint import Checkpoint, CheckpointError
 from .config import ModelConfig
 from .engine import determinism
@@ -36,8 +36,10 @@ DEFAULT_BLOCK_SIZE = 32 << 20
 class Compressor:
     """How to compress: preset (or a recipe `config` of its own), block size, torch threads
     (None: determinism.default_threads()), device ('cpu', 'cuda', 'cuda:N'), verify (decode
-    before returning), fallback (keep a stored or LZMA2 frame where it is smaller). Checked when
-    built: a wrong preset, device or block size fails here, not at the first block."""
+    before returning), fallback (keep a stored or LZMA2 frame where it is smaller), workers
+    (processes coding blocks at once in compress_stream; 0: every available core; the archive is
+    the same bytes whatever their number). Checked when built: a wrong preset, device or block
+    size fails here, not at the first block."""
     preset: str = presets.DEFAULT_PRESET
     block_size: int = DEFAULT_BLOCK_SIZE
     threads: Optional[int] = None
@@ -45,6 +47,7 @@ class Compressor:
     verify: bool = False
     fallback: bool = True
     config: Optional[ModelConfig] = None
+    workers: int = 1
 
     @property
     def nthreads(self) -> int:
@@ -57,6 +60,9 @@ class Compressor:
         object.__setattr__(self, "device", determinism.check_device(self.device))
         presets.get(self.preset, self.device)
         object.__setattr__(self, "threads", self.threads or determinism.default_threads())
+        if self.workers < 0:
+            raise ValueError("workers must be 0 (every core) or more")
+        object.__setattr__(self, "workers", self.workers or workers.available_cores())
 
     @property
     def recipe(self) -> ModelConfig:
@@ -88,6 +94,13 @@ class Compressor:
         With a checkpoint, a run that was interrupted continues where its last save left it and
         writes the same bytes an uninterrupted run would."""
         writer = FrameWriter(self, dst)
+        if self.workers > 1 and checkpoint is None:
+            for block_len, (blob, ci) in workers.ordered_map(
+                    _compress_block, ((self, b) for b in _blocks(src, self.block_size)), self.workers):
+                writer.add(block_len, blob, ci)
+                if progress is not None:
+                    progress(writer.n, total if total is not None else writer.n, writer.bits)
+            return writer.info()
         resume = None
         if checkpoint is not None:
             resume = checkpoint.resume(self._checkpoint_settings(), src, dst)
@@ -136,12 +149,16 @@ class FrameWriter:
     def frame(self, block: bytes, **engine) -> bytes:
         """Compress block into one frame and write it; engine: compress_frame's keywords."""
         blob, ci = self.compressor.compress_frame(block, **engine)
+        self.add(len(block), blob, ci)
+        return blob
+
+    def add(self, block_len: int, blob: bytes, ci: CompressInfo) -> None:
+        """Write a block's frame, compressed here or by a worker, and count it."""
         write_all(self.dst, blob)
-        self.n, self.written, self.frames = self.n + len(block), self.written + len(blob), self.frames + 1
+        self.n, self.written, self.frames = self.n + block_len, self.written + len(blob), self.frames + 1
         self.kinds.add(ci.kind)
         self.seconds += ci.seconds
         self.bits += 0.0 if math.isnan(ci.model_bits) else ci.model_bits
-        return blob
 
     def info(self) -> CompressInfo:
         kind = ",".join(sorted(self.kinds))
@@ -184,6 +201,29 @@ class CompressionObj:
         return out
 
 
+def _blocks(src: BinaryIO, size: int) -> Iterator[bytes]:
+    """src in blocks of size bytes (the last shorter); an empty input is one empty block."""
+    first = True
+    while True:
+        block = container.read_upto(src, size)
+        if block or first:
+            yield block
+        if len(block) < size:
+            return
+        first = False
+
+
+def _compress_block(job: tuple[Compressor, bytes]) -> tuple[int, tuple[bytes, CompressInfo]]:
+    """A worker's task: one block's frame (module level, so that it pickles)."""
+    compressor, block = job
+    return len(block), compressor.compress_frame(block)
+
+
+def _decode(job: tuple[Decompressor, container.Frame]) -> bytes:
+    decompressor, f = job
+    return decompressor.decode_frame(f)
+
+
 def _offset(progress: Optional[Progress], done: int, total: Optional[int]) -> Optional[Progress]:
     """A frame's progress callback reporting on the whole stream."""
     if progress is None:
@@ -204,10 +244,14 @@ class Decompressor:
     max_params: int = DEFAULT_MAX_PARAMS
     memlimit: Optional[int] = None
     max_work: float = limits.DEFAULT_MAX_WORK
+    workers: int = 1  # processes decoding frames at once in decompress_stream; 0: every core
 
     def __post_init__(self) -> None:
         if self.max_length < 0 or self.max_params < 0 or (self.memlimit or 0) < 0 or self.max_work <= 0:
             raise ValueError("limits must be positive")
+        if self.workers < 0:
+            raise ValueError("workers must be 0 (every core) or more")
+        object.__setattr__(self, "workers", self.workers or workers.available_cores())
 
     def decompress(self, blob: bytes, *, progress: Optional[Progress] = None) -> bytes:
         """A whole archive (one or more frames). Every frame is parsed and checksummed before a
@@ -219,6 +263,15 @@ class Decompressor:
                           progress: Optional[Progress] = None) -> int:
         """src into dst (None: only check) frame by frame; returns the output size."""
         n = 0
+        if self.workers > 1:  # whole frames to the workers: at most 2 × workers in memory
+            frames = container.read_frames(src, self.max_length)
+            for data in workers.ordered_map(_decode, ((self, f) for f in frames), self.workers):
+                if dst is not None:
+                    write_all(dst, data)
+                n += len(data)
+                if progress is not None:
+                    progress(n, n, 0.0)
+            return n
         for f in container.read_frames(src, self.max_length, stream_stored=True):
             parts = f.chunks if f.chunks is not None else [
                 self.decode_frame(f, progress=_offset(progress, n, None))]

@@ -18,7 +18,8 @@ LAYERS = [
     # limits; the format; the integer models
     ("nncomp.net",),  # the networks (torch)
     ("nncomp.engine",),  # the loop over the predictor stack
-    ("nncomp.frame", "nncomp.checkpoint"),  # one frame both ways; resumable runs
+    ("nncomp.frame", "nncomp.checkpoint", "nncomp.workers"),  # one frame both ways; resumable
+    # runs; frames in worker processes
     ("nncomp.compressor",),  # the options objects
     ("nncomp.api", "nncomp.fileobj"),  # one-shot and streaming functions, file objects
     ("nncomp.cli", "nncomp.bench", "nncomp.__main__", "nncomp"),  # front ends, the public names

@@ -359,6 +359,9 @@ def _codec_options(f):
                      help="Torch threads for compressing (0: every available core; default 2). "
                           "Recorded in the archive: decoding runs the same count."),
         click.option("-r", "--recursive", is_flag=True, help="Operate on the files under directories."),
+        click.option("-j", "--workers", type=click.IntRange(0, 1024), default=1, show_default=True,
+                     help="Processes coding blocks (-B) at once, each with -T threads (0: every "
+                          "core); the archive is the same bytes whatever their number."),
         click.option("--verify", is_flag=True, help="Decode in-process before reporting success."),
         click.option("--device", default="cpu", show_default=True, metavar="DEVICE",
                      help="Run the model on cpu, cuda or cuda:N (recorded in the archive: a GPU's "
@@ -437,6 +440,7 @@ def _opts(mode: str, kw: dict) -> Opts:
         comp = Compressor(
             _preset(kw), block_size=kw["block_size"] or DEFAULT_BLOCK_SIZE, threads=threads,
             device=kw["device"], verify=kw["verify"] or kw["rm"], fallback=not kw["no_fallback"],
+            workers=kw["workers"],
         ) if mode == "compress" else None
         if mode != "compress":
             determinism.check_device(kw["device"])
@@ -447,7 +451,8 @@ def _opts(mode: str, kw: dict) -> Opts:
                 suffix=kw["suffix"], compressor=comp,
                 decompressor=Decompressor(
                     ignore_fingerprint=kw["ignore_fingerprint"], memlimit=kw["memlimit"],
-                    max_length=kw["max_size"] if kw["max_size"] is not None else MAX_LENGTH),
+                    max_length=kw["max_size"] if kw["max_size"] is not None else MAX_LENGTH,
+                    workers=kw["workers"]),
                 checkpoint=kw["checkpoint"], checkpoint_interval=kw["checkpoint_interval"],
                 recursive=kw["recursive"], force_progress=kw["force_progress"])
 
