@@ -23,6 +23,7 @@ from .errors import CorruptDataError
 from .format import container
 from .frame import DEFAULT_MAX_PARAMS, CompressInfo, FrameInfo
 from .system.fileio import write_all
+from .system.machine import available_cores
 
 if TYPE_CHECKING:
     from .engine.loop import Progress, SegmentHook
@@ -62,7 +63,7 @@ class Compressor:
         object.__setattr__(self, "threads", self.threads or determinism.default_threads())
         if self.workers < 0:
             raise ValueError("workers must be 0 (every core) or more")
-        object.__setattr__(self, "workers", self.workers or workers.available_cores())
+        object.__setattr__(self, "workers", self.workers or available_cores())
 
     @property
     def recipe(self) -> ModelConfig:
@@ -95,8 +96,9 @@ class Compressor:
         writes the same bytes an uninterrupted run would."""
         writer = FrameWriter(self, dst)
         if self.workers > 1 and checkpoint is None:
+            blocks = _blocks(src, self.block_size, empty=True)
             for block_len, (blob, ci) in workers.ordered_map(
-                    _compress_block, ((self, b) for b in _blocks(src, self.block_size)), self.workers):
+                    _compress_block, ((self, b) for b in blocks), self.workers):
                 writer.add(block_len, blob, ci)
                 if progress is not None:
                     progress(writer.n, total if total is not None else writer.n, writer.bits)
@@ -105,10 +107,8 @@ class Compressor:
         if checkpoint is not None:
             resume = checkpoint.resume(self._checkpoint_settings(), src, dst)
             writer.n, writer.written = checkpoint.input_done, checkpoint.frames_len
-        while True:
-            block = container.read_upto(src, self.block_size)
-            if not block and writer.n > 0:
-                break
+        # A resumed run whose frames cover the input writes no empty frame after them.
+        for block in _blocks(src, self.block_size, empty=writer.n == 0):
             snap = None
             if resume is not None:
                 if (len(block), zlib.crc32(block)) != (resume["block_len"], resume["block_crc"]):
@@ -119,8 +119,6 @@ class Compressor:
                                 resume=snap)
             if checkpoint is not None:
                 checkpoint.frame_done(block, blob)
-            if len(block) < self.block_size:
-                break
         return writer.info()
 
     def compressobj(self) -> "CompressionObj":
@@ -168,15 +166,16 @@ class FrameWriter:
 
 class CompressionObj:
     """Data in, frames out: each full block of the Compressor's block_size becomes a frame as
-    soon as it is complete, so the output equals compress_stream()'s for the same bytes."""
+    soon as it is complete, so the output equals compress_stream()'s for the same bytes. The
+    frames are returned, or written to `dst` as they complete (NNCompFile's writer)."""
 
-    def __init__(self, compressor: Compressor):
+    def __init__(self, compressor: Compressor, dst: Optional[BinaryIO] = None):
         self._out = io.BytesIO()
-        self._writer = FrameWriter(compressor, self._out)
+        self._writer = FrameWriter(compressor, self._out if dst is None else dst)
         self._buf = bytearray()
         self._done = False
 
-    def compress(self, data: bytes) -> bytes:
+    def compress(self, data: bytes | bytearray | memoryview) -> bytes:
         if self._done:
             raise ValueError("compress() after flush()")
         self._buf += data
@@ -201,16 +200,16 @@ class CompressionObj:
         return out
 
 
-def _blocks(src: BinaryIO, size: int) -> Iterator[bytes]:
-    """src in blocks of size bytes (the last shorter); an empty input is one empty block."""
-    first = True
+def _blocks(src: BinaryIO, size: int, empty: bool) -> Iterator[bytes]:
+    """src in blocks of size bytes (the last shorter); with `empty`, an empty input is one
+    empty block (an empty file is no archive: it still gets a frame)."""
     while True:
         block = container.read_upto(src, size)
-        if block or first:
+        if block or empty:
             yield block
         if len(block) < size:
             return
-        first = False
+        empty = False
 
 
 def _compress_block(job: tuple[Compressor, bytes]) -> tuple[int, tuple[bytes, CompressInfo]]:
@@ -251,7 +250,7 @@ class Decompressor:
             raise ValueError("limits must be positive")
         if self.workers < 0:
             raise ValueError("workers must be 0 (every core) or more")
-        object.__setattr__(self, "workers", self.workers or workers.available_cores())
+        object.__setattr__(self, "workers", self.workers or available_cores())
 
     def decompress(self, blob: bytes, *, progress: Optional[Progress] = None) -> bytes:
         """A whole archive (one or more frames). Every frame is parsed and checksummed before a

@@ -15,7 +15,7 @@ import io
 import os
 from typing import Any, BinaryIO, Iterator, Literal, Optional, Union, cast, overload
 
-from .compressor import Compressor, Decompressor, FrameWriter
+from .compressor import CompressionObj, Compressor, Decompressor
 from .errors import NNCompError
 from .format.container import Frame
 
@@ -60,12 +60,7 @@ class NNCompFile(io.BufferedIOBase):
         if given is not None and options:
             raise ValueError("give options or a " + cls.__name__ + ", not both")
         opts = given or cls(**options)
-        if isinstance(opts, Compressor):
-            self._writer = FrameWriter(opts, cast(BinaryIO, None))
-            self._buf = bytearray()
-            self._failed = False  # a block failed: the archive cannot be completed
-        else:
-            self._decompressor = opts
+        self._failed = False  # a writer's block failed: the archive cannot be completed
         fp: BinaryIO
         if isinstance(filename, (str, bytes, os.PathLike)):
             fp, self._own = cast(BinaryIO, builtins.open(filename, _MODES[mode])), True
@@ -75,11 +70,12 @@ class NNCompFile(io.BufferedIOBase):
             raise TypeError("filename must be a path or a file object")
         self._fp = fp
         self._pos = 0  # uncompressed bytes read or written
-        if self._mode == _READ:
+        if isinstance(opts, Decompressor):
+            self._decompressor = opts
             self._start = fp.tell() if _seekable(fp) else 0
             self._read_from_start()
-        else:
-            self._writer.dst = fp
+        else:  # blocks become frames, written to fp as they complete
+            self._frames_out = CompressionObj(opts, fp)
 
     # -- io.BufferedIOBase --
 
@@ -121,15 +117,13 @@ class NNCompFile(io.BufferedIOBase):
         try:
             # An empty input still gets its frame: an empty file is not an archive. After a
             # block failed, nothing more is compressed (minutes, after a Ctrl-C say).
-            if self._mode == _WRITE and not self._failed and (self._buf or not self._writer.frames):
-                self._write_frame(len(self._buf))
+            if self._mode == _WRITE and not self._failed:
+                self._frames_out.flush()
         finally:
             try:
                 super().close()  # calls flush() while the file is still open
             finally:
                 self._fp = None
-                if self._mode == _WRITE:
-                    self._buf = bytearray()
                 if self._own:
                     fp.close()
 
@@ -147,21 +141,13 @@ class NNCompFile(io.BufferedIOBase):
             raise NNCompError("an earlier block failed to compress: the archive holds only the "
                               "blocks before it")
         view = memoryview(data).cast("B")
-        self._buf += view
         self._pos += len(view)
-        while len(self._buf) >= self._writer.compressor.block_size:
-            self._write_frame(self._writer.compressor.block_size)
-        return len(view)
-
-    def _write_frame(self, n: int) -> None:
-        """Compress the buffer's first n bytes into a frame and write it."""
-        self._file()
         try:
-            self._writer.frame(bytes(self._buf[:n]))
+            self._frames_out.compress(view)
         except BaseException:
             self._failed = True
             raise
-        del self._buf[:n]
+        return len(view)
 
     # -- reading --
 

@@ -172,6 +172,12 @@ def decode(frame: container.Frame, ignore_fingerprint: bool = False,
                          f"limit of {max_params:,}")
     limits.check(frame.config, frame.symbols, frame.length,
                  limits.default_memlimit() if memlimit is None else memlimit, max_work)
+    # The recorded thread count decides the floats (a GEMM's blocking follows it), so the
+    # decoder runs that many; a header is not trusted with more than limits.max_threads().
+    threads = frame.fingerprint["threads"]
+    if threads > limits.max_threads():
+        raise LimitError(f"the archive asks for {threads} threads, over the limit of "
+                         f"{limits.max_threads()} on this machine")
     device = frame.fingerprint.get("device", "cpu")
     if not ignore_fingerprint:
         determinism.check(frame.fingerprint, device)
@@ -179,12 +185,6 @@ def decode(frame: container.Frame, ignore_fingerprint: bool = False,
         device = "cpu"  # the checksum will say whether the CPU happened to compute the same floats
     determinism.check_dtypes(frame.config.dtypes(), device)
     loop = _engine()
-    # The recorded thread count decides the floats (a GEMM's blocking follows it), so the
-    # decoder runs that many; a header is not trusted with more than MAX_THREADS.
-    threads = frame.fingerprint["threads"]
-    if threads > limits.max_threads():
-        raise LimitError(f"the archive asks for {threads} threads, over the limit of "
-                         f"{limits.max_threads()} on this machine")
     try:
         symbols, _ = loop.decode(frame.data, frame.symbols, frame.config, threads, device,
                                  loop.Hooks(progress=_per_byte(progress, frame.length)))

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from .config import CTX_BUCKETS, ModelConfig
 from .errors import LimitError
+from .system.machine import available_cores
 from .system.sizes import parse_size
 
 MIN_MEMLIMIT = 1 << 30
@@ -35,8 +36,7 @@ _SLOT, _TOP = 8, 4  # the context model's slots per context and candidates per o
 def max_threads() -> int:
     """The most torch threads an archive may ask a decoder for: 4 per available core, at least
     16 (an archive written with -T 16 decodes on a laptop, slower; 256 on 2 cores would crawl)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(16, 4 * cores)
+    return max(16, 4 * available_cores())
 
 
 def physical_memory() -> int:

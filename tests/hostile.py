@@ -13,7 +13,6 @@ scripts/fuzz_slow.sh with thousands of random cases.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import random
 import resource
@@ -30,16 +29,11 @@ AS_CAP = 4 << 30
 TEXT = b"It was the best of times, it was the worst of times, it was the age of wisdom. " * 60
 
 
-def _inflate(raw: bytes) -> dict:
-    from nncomp.format import container
-    z = zlib.decompressobj(-15, zdict=container.HEADER_ZDICT)
-    return json.loads(z.decompress(raw))
-
-
 def split(blob: bytes) -> tuple[dict, bytes]:
     """A one-frame model archive's header (as JSON) and payload."""
+    from nncomp.format import container
     (hlen,) = struct.unpack_from("<I", blob, 6)
-    h = _inflate(blob[10:10 + hlen])
+    h = json.loads(container._inflate_header(blob[10:10 + hlen]))
     plen, = struct.unpack_from("<Q", blob, 10 + hlen + 4)
     start = 10 + hlen + 16
     return h, blob[start:start + plen]

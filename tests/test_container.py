@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nncomp
-from nncomp import frame
 from nncomp.engine import loop
 from nncomp.format import container
 from nncomp.errors import (CorruptDataError, EnvironmentMismatchError, LimitError, NNCompError,

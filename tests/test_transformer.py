@@ -6,7 +6,6 @@ import dataclasses
 import io
 from unittest import mock
 
-import numpy as np
 import pytest
 import torch
 

@@ -122,7 +122,6 @@ class EnergyMeter:
         """Run fn; return (result, wall seconds, CPU seconds of this process, energy)."""
         use_rapl = self.rapl.available()
         nvml = self.nvml if self.gpus and self.nvml and self.nvml.available() else None
-        use_nvml = nvml is not None
         r0 = self.rapl.read() if use_rapl else []
         g0 = nvml.read() if nvml is not None else []
         c0, t0 = time.process_time(), time.perf_counter()

@@ -362,11 +362,11 @@ def build(docs: list[dict], out: Path, transfer_kwh_per_gb: float = TRANSFER_KWH
         estimate = (f"Energy `estimate` = CPU-seconds × {m.get('cpu_watts_per_core')} W per busy core"
                     + (f" ({counters})" if counters and counters != "rapl" else "")
                     + "; `rapl`/`nvml` rows are measured counters.")
-        method = (f"Method: every codec in-process through its reference library, one worker process "
-                  f"per (codec, file, direction); fast codecs repeated until ≥ 1 s and ≥ 3 runs, the "
-                  f"median reported (lzbench reports the fastest run, which flatters on a noisy "
-                  f"machine); nncomp once; MB = 10^6 bytes of uncompressed data; every row verified by "
-                  f"a round trip; memory is the worker's peak RSS above its RSS before the codec ran. "
+        method = ("Method: every codec in-process through its reference library, one worker process "
+                  "per (codec, file, direction); fast codecs repeated until ≥ 1 s and ≥ 3 runs, the "
+                  "median reported (lzbench reports the fastest run, which flatters on a noisy "
+                  "machine); nncomp once; MB = 10^6 bytes of uncompressed data; every row verified by "
+                  "a round trip; memory is the worker's peak RSS above its RSS before the codec ran. "
                   + estimate)
         md += [machine, "", method, ""]
         hp += [f"<p>{html.escape(machine)}</p><p>{html.escape(method)}</p>"]

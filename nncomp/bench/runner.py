@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 
 from .._version import __version__
-from ..system.machine import cpu_info
+from ..system.machine import available_cores, cpu_info
 from .codec import Codec
 from .codecs import NNCompCodec, make_codec
 from .corpora import Resolved
@@ -159,7 +159,7 @@ def machine_meta(argv: Optional[list[str]] = None) -> dict:
         "mb": "10^6 bytes; speeds are uncompressed MB per second",
         "statistic": "median wall time of >= 3 runs and >= 1 s for fast codecs; one run for nncomp",
         "load_before": list(os.getloadavg()),
-        "cpus_available": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpus_available": available_cores(),
         "energy_counters": RaplCounter().reason or "rapl",
     }
     try:

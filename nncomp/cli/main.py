@@ -31,6 +31,7 @@ from ..compressor import DEFAULT_BLOCK_SIZE, Compressor, Decompressor
 from ..engine import determinism
 from ..errors import NNCompError
 from ..system.fileio import Terminated, atomic_output, install_sigterm_handler
+from ..system.machine import available_cores
 from ..system.malloc import keep_freed_memory
 from ..format.container import MAX_LENGTH
 from ..limits import parse_memlimit
@@ -133,15 +134,12 @@ def _output(o: Opts, target: str, like: Optional[str]) -> Iterator[BinaryIO]:
     if like is not None and os.path.exists(target) and os.path.samefile(like, target):
         raise NNCompError(f"{target}: refusing to overwrite the input")
     try:
-        ctx = atomic_output(target, o.force, like)
-        f = ctx.__enter__()
-    except OSError as e:  # name the file that could not be created, not the input
+        with atomic_output(target, o.force, like) as f:
+            yield f
+    except OSError as e:  # name the file that could not be created or written, not the input
         if e.errno is None or e.filename == target:
             raise
         raise OSError(e.errno, e.strerror, target) from None
-    with contextlib.ExitStack() as stack:
-        stack.push(ctx.__exit__)
-        yield f
 
 
 def _target(o: Opts, name: str) -> str:
@@ -204,9 +202,9 @@ def _process(o: Opts, name: str) -> None:
         except BrokenPipeError:
             raise
         except OSError as e:
-            if e.filename is None and out is not None:  # a write: name where it went
-                raise OSError(e.errno, e.strerror, "(stdout)" if target == "-" else target) from None
-            raise
+            if e.filename is None and out is not None and target == "-":  # a write to stdout
+                raise OSError(e.errno, e.strerror, "(stdout)") from None
+            raise  # a file target's errors are named by _output
     if ckpt is not None:
         ckpt.remove()
     seconds = time.perf_counter() - t0
@@ -429,7 +427,7 @@ def _preset(kw: dict) -> str:
 def _threads(n: Optional[int]) -> Optional[int]:
     """-T: None for the default, 0 for every core this process may run on."""
     if n == 0:
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return available_cores()
     return n
 
 

@@ -144,7 +144,8 @@ class PredictorStack:
             raise CheckpointError("checkpoint: the engine state lacks " + ", ".join(sorted(need - set(snap))))
         same(snap["model"], self.net.state_dict(), "model")
         for m, key in ((self.match, "match"), (self.context, "context"), (self.sse, "sse")):
-            here = {k: torch.from_numpy(v) for k, v in m.state().items()} if m is not None else {}
+            # Views of the live arrays: only their shapes and types are compared.
+            here = {k: torch.from_numpy(getattr(m, k)) for k in m.STATE} if m is not None else {}
             same(snap.get(key, {}), here, key)
         states = snap["state"]
         if not isinstance(states, list) or len(states) != len(self.state) or any(

@@ -5,6 +5,7 @@ error or a conventional codec in the benchmark never pays for it.
 """
 from __future__ import annotations
 
+import os
 import platform
 import sys
 
@@ -12,6 +13,11 @@ from .fileio import signals_held
 
 # Flags that select different oneDNN/ATen kernels on x86.
 ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile")
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its affinity), not all the machine has."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def cpu_info() -> tuple[str, str]:
