@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers and IDEs
     from .api import (compress, compress_info, compress_stream, decompress, decompress_stream,
                       info, info_stream)
     from .checkpoint import Checkpoint
+    from .config import ModelConfig
     from .compressor import (DEFAULT_BLOCK_SIZE, DEFAULT_MAX_PARAMS, CompressInfo, Compressor,
                              Decompressor)
     from .fileobj import NNCompFile, open
@@ -33,7 +34,7 @@ _LAZY = {"compress": "api", "compress_info": "api", "decompress": "api", "info":
          "Compressor": "compressor", "Decompressor": "compressor",
          "DEFAULT_BLOCK_SIZE": "compressor", "DEFAULT_MAX_PARAMS": "compressor",
          "CompressInfo": "frame", "FrameInfo": "frame", "PRESETS": "presets",
-         "Checkpoint": "checkpoint",
+         "Checkpoint": "checkpoint", "ModelConfig": "config",
          "keep_freed_memory": "system.malloc", "open": "fileobj", "NNCompFile": "fileobj"}
 
 

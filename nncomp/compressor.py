@@ -53,14 +53,15 @@ class Compressor:
     @property
     def nthreads(self) -> int:
         """threads, resolved (the default is filled in when the object is built)."""
-        return self.threads or determinism.default_threads()
+        return self.threads or determinism.default_threads(self.recipe.exact)
 
     def __post_init__(self) -> None:
         if self.block_size < 1:
             raise ValueError("block_size must be positive")
         object.__setattr__(self, "device", determinism.check_device(self.device))
         presets.get(self.preset, self.device)
-        object.__setattr__(self, "threads", self.threads or determinism.default_threads())
+        object.__setattr__(self, "threads",
+                           self.threads or determinism.default_threads(self.recipe.exact))
         if self.workers < 0:
             raise ValueError("workers must be 0 (every core) or more")
         object.__setattr__(self, "workers", self.workers or available_cores())
@@ -128,9 +129,12 @@ class Compressor:
 
     def _checkpoint_settings(self) -> dict:
         """What decides the output bytes: a checkpoint made with other settings is refused."""
-        cfg = presets.get(self.preset, self.device)
-        return {"preset": self.preset, "config": cfg.to_dict(), "block_size": self.block_size,
-                "fallback": self.fallback, "threads": self.nthreads,
+        cfg = self.recipe
+        settings = {"preset": self.preset, "config": cfg.to_dict(), "block_size": self.block_size,
+                    "fallback": self.fallback}
+        if cfg.exact:  # the same bits on any machine: a run may resume anywhere
+            return {**settings, "engine": determinism.EXACT_ENGINE}
+        return {**settings, "threads": self.nthreads,
                 "fingerprint": determinism.fingerprint(self.device, cfg.dtype, self.nthreads)}
 
 
@@ -244,6 +248,8 @@ class Decompressor:
     memlimit: Optional[int] = None
     max_work: float = limits.DEFAULT_MAX_WORK
     workers: int = 1  # processes decoding frames at once in decompress_stream; 0: every core
+    device: Optional[str] = None  # where exact frames decode (None: the CPU)
+    threads: Optional[int] = None  # torch threads for exact frames (None: default_threads())
 
     def __post_init__(self) -> None:
         if self.max_length < 0 or self.max_params < 0 or (self.memlimit or 0) < 0 or self.max_work <= 0:
@@ -290,7 +296,7 @@ class Decompressor:
 
     def decode_frame(self, f: container.Frame, *, progress: Optional[Progress] = None) -> bytes:
         return frame.decode(f, self.ignore_fingerprint, progress, self.max_params, self.memlimit,
-                            self.max_work)
+                            self.max_work, self.device, self.threads)
 
 
 class DecompressionObj:

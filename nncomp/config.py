@@ -22,6 +22,20 @@ CTX_BUCKETS = 42
 
 DTYPES = ("float32", "bfloat16")  # names: nncomp/net/base.py maps them to torch dtypes
 
+# The exact engine's largest GEMM operands (nncomp/net/fixed.py): weights |w| <= 8 on a 2^-16
+# grid, inputs |x| <= 8 on a 2^-15 grid, gradients scaled to at most 2^16. Every partial sum of
+# K such products must stay an integer below 2^53 (docs/FORMAT.md, "Exact engine").
+EXACT_W_INT, EXACT_X_INT, EXACT_G_INT = 8 << 16, 8 << 15, 1 << 16
+
+
+def exact_sums_fit(K: int, N: int, V: int) -> bool:
+    """Whether the exact engine's GEMMs stay exact: K inputs of a cell or the head, N = bptt ×
+    streams rows of a training block, V output symbols."""
+    worst = max(K * EXACT_W_INT * EXACT_X_INT,  # forward products
+                N * EXACT_G_INT * EXACT_X_INT,  # weight gradients
+                max(V, 4 * K) * EXACT_G_INT * EXACT_W_INT)  # input gradients
+    return worst < 2**53
+
 # Bounds a header is checked against before anything is allocated (docs/FORMAT.md).
 BOUNDS = {
     "vocab": (256, 65536),
@@ -45,7 +59,7 @@ BOUNDS = {
 # Fields added after archives were written without them: absent means this value.
 OPTIONAL = {"text_vocab": 0, "train_head_dtype": "", "context": 0, "arch": "lstm", "heads": 0,
             "memory": 0, "float32_below": 0, "lr_end": 0.0, "text_case": False,
-            "sse": False, "lr_below": 0, "lr_few": 0.0, "reuse_probs": False}
+            "sse": False, "lr_below": 0, "lr_few": 0.0, "reuse_probs": False, "exact": False}
 ARCHS = ("lstm", "transformer")
 
 
@@ -88,6 +102,7 @@ class ModelConfig:
     float32_below: int = 0  # under this many streams every path runs in float32 (presets.resolve)
     reuse_probs: bool = False  # training takes its output gradient from the step's probabilities
     arch: str = "lstm"
+    exact: bool = False  # exact arithmetic (nncomp/net/exact.py): decodes on any machine; engine 3
     heads: int = 0  # Transformer: attention heads
     memory: int = 0  # Transformer: positions each step attends to, itself included
 
@@ -146,6 +161,12 @@ class ModelConfig:
                 raise ValueError("a Transformer needs heads >= 1 of an even width hidden / heads")
             if self.embed != self.hidden or not self.memory:
                 raise ValueError("a Transformer needs embed == hidden and memory >= 1")
+        if self.exact and (self.arch != "lstm" or self.dtypes() != ("float32",) * 3):
+            raise ValueError("the exact engine runs the LSTM, with float32 named as its dtypes")
+        if self.exact and self.streams and not all(
+                exact_sums_fit(K, self.bptt * self.streams, self.vocab)
+                for K in (self.embed + self.hidden * min(self.layers, 2), self.layers * self.hidden)):
+            raise ValueError("the exact engine cannot hold these shapes' sums exactly")
         for dt in self.dtypes():
             if dt not in DTYPES:
                 raise ValueError(f"dtype {dt!r} not one of {DTYPES}")
@@ -158,7 +179,8 @@ class ModelConfig:
         if self.arch == "transformer":  # per layer: 2 norms, qkv, projection, GEGLU in and out
             core, F_ = L * (4 * H + 3 * H * H + H * H + 4 * H * H + 2 * H * H) + 2 * H, H
         else:
-            core, F_ = sum(4 * H * ((E if i == 0 else E + H) + H + 2) for i in range(L)), L * H
+            bias = 1 if self.exact else 2  # the exact cell has one bias vector, nn.LSTM two
+            core, F_ = sum(4 * H * ((E if i == 0 else E + H) + H + bias) for i in range(L)), L * H
         match = (V + 1 + MATCH_BUCKETS) * E + MATCH_BUCKETS if self.match else 0
         context = self.context * (CTX_BUCKETS + F_ + 1)
         return V * E + core + (F_ + 1) * V + match + context

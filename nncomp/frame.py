@@ -144,7 +144,7 @@ def encode(data: bytes, recipe: ModelConfig, preset: str, *, threads: int, devic
     loop = _engine()
     hooks = loop.Hooks(progress=_per_byte(progress, len(data)), on_segment=on_segment)
     payload, stats = loop.encode(symbols, cfg, threads, device, hooks, resume)
-    fp = determinism.fingerprint(device, cfg.dtype, threads)
+    fp = determinism.fingerprint(device, cfg.dtype, threads, cfg.exact)
     blob = container.write_model(len(data), container.crc32(data), preset, cfg, fp,
                                  section + payload)
     blob = min([blob, *(_fallbacks(data, len(blob)) if fallback else [container.write_stored(data)])],
@@ -160,9 +160,12 @@ DEFAULT_MAX_PARAMS = 64_000_000
 
 def decode(frame: container.Frame, ignore_fingerprint: bool = False,
            progress: Optional[Progress] = None, max_params: int = DEFAULT_MAX_PARAMS,
-           memlimit: Optional[int] = None, max_work: float = limits.DEFAULT_MAX_WORK) -> bytes:
+           memlimit: Optional[int] = None, max_work: float = limits.DEFAULT_MAX_WORK,
+           device: Optional[str] = None, threads: Optional[int] = None) -> bytes:
     """The bytes a parsed frame holds (container.read_frames). Before anything is allocated,
-    the frame's cost is checked against the limits (nncomp/limits.py): LimitError past one."""
+    the frame's cost is checked against the limits (nncomp/limits.py): LimitError past one.
+    device and threads: where an exact frame is decoded (None: the CPU, default_threads());
+    a float-engine frame runs on the device and thread count it records."""
     if frame.kind != KIND_MODEL:  # stored and lzma frames are decoded by the container
         return frame.data
     assert frame.config is not None and frame.fingerprint is not None
@@ -172,13 +175,11 @@ def decode(frame: container.Frame, ignore_fingerprint: bool = False,
                          f"limit of {max_params:,}")
     limits.check(frame.config, frame.symbols, frame.length,
                  limits.default_memlimit() if memlimit is None else memlimit, max_work)
-    # The recorded thread count decides the floats (a GEMM's blocking follows it), so the
-    # decoder runs that many; a header is not trusted with more than limits.max_threads().
-    threads = frame.fingerprint["threads"]
-    if threads > limits.max_threads():
-        raise LimitError(f"the archive asks for {threads} threads, over the limit of "
-                         f"{limits.max_threads()} on this machine")
-    device = frame.fingerprint.get("device", "cpu")
+    if frame.config.exact:  # the same bits anywhere: this machine's choice
+        device = determinism.check_device(device or "cpu")
+        threads = threads or determinism.default_threads()
+    else:
+        threads, device = _float_engine_settings(frame.fingerprint)
     if not ignore_fingerprint:
         determinism.check(frame.fingerprint, device)
     elif device == "cuda" and not determinism.cuda_available():
@@ -203,6 +204,17 @@ def decode(frame: container.Frame, ignore_fingerprint: bool = False,
             + (" (the fingerprint check was skipped: this machine likely computes different floats)"
                if ignore_fingerprint else ""))
     return data
+
+
+def _float_engine_settings(fp: dict) -> tuple[int, str]:
+    """(threads, device) a float-engine frame decodes with: the recorded ones, which decide its
+    floats (a GEMM's blocking follows the thread count); a header is not trusted with more
+    threads than limits.max_threads()."""
+    threads = fp["threads"]
+    if threads > limits.max_threads():
+        raise LimitError(f"the archive asks for {threads} threads, over the limit of "
+                         f"{limits.max_threads()} on this machine")
+    return threads, fp.get("device", "cpu")
 
 
 @dataclass

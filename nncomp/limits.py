@@ -83,8 +83,9 @@ def cost(cfg: ModelConfig, symbols: int, length: int) -> Cost:
     P = cfg.n_params()
     mem = {
         "runtime": RUNTIME,
-        # weights, gradients, Adam's two moments, the stepwise copy, autocast's copies
-        "model": 6 * 4 * P,
+        # weights, gradients, Adam's two moments, the stepwise copy, autocast's copies (float32);
+        # the exact engine's are float64, with Adam's temporaries
+        "model": 8 * 8 * P if cfg.exact else 6 * 4 * P,
         "tokens": rows * B * (1 if V <= 256 else 2),
         # the decoded symbols in input order, their bytes and a copy
         "output": 2 * length + symbols * (1 if V <= 256 else 2),
@@ -98,6 +99,9 @@ def cost(cfg: ModelConfig, symbols: int, length: int) -> Cost:
         mem["rings"] = 2 * L * B * R * H * 4
         mem["training"] = 4 * T * B * L * (16 * H + cfg.heads * (cfg.memory + T)) * 3
     mem["probabilities"] = 4 * B * V * (4 + (T if cfg.reuse_probs else 0)) + 4 * 3 * T * B * V
+    if cfg.exact:  # float64: the step's records of a block (inputs, gates, states), p and its gradient
+        mem["training"] = 8 * T * B * (L * (E + 11 * H) + L * H) * 2
+        mem["probabilities"] = 8 * B * V * (4 + 3 * T)
     if cfg.match:
         bits = min(22, max(10, (2 * max(symbols, 1) - 1).bit_length()))
         mem["match"] = 8 * (1 << bits) + 5 * rows * B + 24 * B

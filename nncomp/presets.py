@@ -11,28 +11,28 @@ import dataclasses
 from .config import ModelConfig
 
 PRESETS: dict[str, ModelConfig] = {
+    # Every preset runs the exact engine (nncomp/net/exact.py): its archives decode on any CPU or
+    # GPU, with any thread count and torch release; benchmarks/2026-12-07-zen4-exact-engine.
     # For tests: milliseconds per example, many coder segments (checkpoints), every model part.
     "test": ModelConfig(embed=8, hidden=16, layers=1, bptt=8, lr=1e-2, warmup=10, max_streams=8,
                         stream_len=1024, match=True, coder_segment=1024, text_vocab=512,
-                        context=2, sse=True, reuse_probs=True),
+                        context=2, sse=True, exact=True),
     # Speed first: a narrow LSTM on many short streams (its step is bound by per-op cost) with a
     # large falling rate; benchmarks/2026-11-28-zen4-fast-h64.
     "fast": ModelConfig(embed=32, hidden=64, layers=1, bptt=20, lr=3.5e-2, lr_end=2e-3,
                         lr_below=8, lr_few=5e-3, warmup=50, max_streams=96, stream_len=20_000,
-                        match=True, text_vocab=1536, train_head_dtype="bfloat16", context=3,
-                        text_case=True, sse=True, reuse_probs=True),
-    # The balance: two layers of 256 in bf16 on streams of 30k symbols;
-    # benchmarks/2026-11-28-zen4-default-30k, 2026-11-28-zen4-reuse.
+                        match=True, text_vocab=1536, context=3, text_case=True, sse=True,
+                        exact=True),
+    # The balance: two layers of 256 on streams of 30k symbols;
+    # benchmarks/2026-11-28-zen4-default-30k.
     "default": ModelConfig(embed=64, hidden=256, layers=2, bptt=20, lr=5e-3, warmup=50,
                            max_streams=64, stream_len=30_000, match=True, text_vocab=2048,
-                           dtype="bfloat16", train_dtype="bfloat16", context=3,
-                           float32_below=16, text_case=True, sse=True, reuse_probs=True),
+                           context=3, text_case=True, sse=True, exact=True),
     # Ratio first: two layers of 512, at most 26 streams of 80k symbols, a falling rate;
     # benchmarks/2026-11-28-zen4-max-dickens-now, 2026-11-28-zen4-max-xml-80k.
     "max": ModelConfig(embed=64, hidden=512, layers=2, bptt=20, lr=4.5e-3, lr_end=7.5e-4, warmup=100,
                        max_streams=26, stream_len=80_000, match=True, text_vocab=4096,
-                       dtype="bfloat16", train_dtype="bfloat16", context=3, float32_below=8,
-                       text_case=True, sse=True, reuse_probs=True),
+                       context=3, text_case=True, sse=True, exact=True),
 }
 DEFAULT_PRESET = "default"
 
@@ -77,7 +77,7 @@ def resolve(recipe: ModelConfig, symbols: int, *, vocab: int | None = None,
     cfg = dataclasses.replace(recipe, vocab=recipe.vocab if vocab is None else vocab,
                               text_case=recipe.text_case if text_case is None else text_case, streams=b,
                               float32_below=0, lr_below=0, lr_few=0.0)
-    if b < recipe.float32_below or not bf16:
+    if b < recipe.float32_below or not bf16 or recipe.exact:
         cfg = dataclasses.replace(cfg, dtype="float32", train_dtype="float32", train_head_dtype="")
     if b < recipe.lr_below:
         cfg = dataclasses.replace(cfg, lr=recipe.lr_few, lr_end=0.0)

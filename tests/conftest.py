@@ -15,6 +15,18 @@ SHARED = Path(os.environ.get("NNCOMP_SHARED_CORPORA", ROOT.parent / "shared" / "
 ALICE = ROOT / "corpora" / "alice29.txt"
 
 
+def _float_test():
+    """The test recipe on the float engine (engine 2: archives written before the exact one),
+    whose rules (recorded threads, fingerprint checks, bf16) its own tests exercise."""
+    import dataclasses
+
+    from nncomp import presets
+    return dataclasses.replace(presets.PRESETS["test"], exact=False, reuse_probs=True)
+
+
+FLOAT_TEST = _float_test()
+
+
 def _native_bf16() -> bool:
     from nncomp.engine import determinism
     return determinism.native_bf16("cpu")

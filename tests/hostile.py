@@ -75,20 +75,34 @@ def _with(h: dict, **changes) -> dict:
     return h
 
 
+# A float-engine (engine 2) fingerprint, for the rows about what only it records.
+FLOAT_FINGERPRINT = {"engine": 2, "nncomp": "0.1.0", "torch": "2.13.0+cpu", "constriction": "0.5.0",
+                     "device": "cpu", "gpu": "", "cpu": "AMD EPYC", "cpu_capability": "AVX2",
+                     "isa": "avx2,fma", "dtype": "float32", "threads": 2}
+
+
+def _float_engine(h: dict, **fingerprint) -> dict:
+    """h as the float engine writes it: config exact false, a full fingerprint."""
+    h = _with(h, config__exact=False)
+    h["fingerprint"] = {**FLOAT_FINGERPRINT, **fingerprint}
+    return h
+
+
 def issue_rows(h: dict, payload: bytes) -> Iterator[tuple[str, bytes]]:
     """The rows of issue #35's table, as well-formed frames."""
     big = bytes(16_000)
     yield "lstm-H3900-bptt1-B1", join(_with(h, config__hidden=3900, config__bptt=1,
                                             config__streams=1), big)
-    yield "lstm-H3900-threads256", join(_with(h, config__hidden=3900, config__bptt=1,
-                                              config__streams=1, fingerprint__threads=256), big)
+    yield "lstm-H3900-threads256", join(_float_engine(
+        _with(h, config__hidden=3900, config__bptt=1, config__streams=1), threads=256), big)
     yield "vocab65536-B4096-bptt4096", join(
         _with(h, config__vocab=65536, config__streams=4096, config__bptt=4096,
               config__text_vocab=65536, length=2 * 4096 * 4096),
         _dictionary_payload([(32, 32)] * (65536 - 256), 4096 * 4096, big))
     yield "transformer-M65536-B4096-L16", join(
-        _with(h, config__arch="transformer", config__embed=64, config__hidden=64, config__heads=4,
-              config__memory=65536, config__streams=4096, config__layers=16, length=10**7), big)
+        _float_engine(_with(h, config__arch="transformer", config__embed=64, config__hidden=64,
+                            config__heads=4, config__memory=65536, config__streams=4096,
+                            config__layers=16, length=10**7)), big)
     yield "context6-B4096-bptt4096", join(_with(h, config__context=6, config__streams=4096,
                                                 config__bptt=4096, length=10**7), big)
     yield "length-1e9-payload-3k", join(_with(h, length=10**9), bytes(3000))
@@ -97,7 +111,7 @@ def issue_rows(h: dict, payload: bytes) -> Iterator[tuple[str, bytes]]:
     yield "dictionary-doubling", join(
         _with(h, config__vocab=256 + 48, config__text_vocab=512, length=4000),
         _dictionary_payload(doubling, 1000, payload))
-    yield "threads256-legit", join(_with(h, fingerprint__threads=256), payload)  # a LimitError
+    yield "threads256-legit", join(_float_engine(h, threads=256), payload)  # a LimitError
 
 
 def bound_cases(h: dict, payload: bytes) -> Iterator[tuple[str, bytes]]:

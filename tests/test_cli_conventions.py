@@ -80,14 +80,15 @@ def test_preset_from_the_environment(tmp_path):
     assert p.returncode == 1 and b"NNCOMP_PRESET" in p.stderr
 
 
-def test_threads_zero_means_every_core_and_decoding_says_it_ignores_threads(tmp_path):
+def test_threads_zero_means_every_core_and_changes_no_byte(tmp_path):
     src = tmp_path / "f"
     src.write_bytes(TEXT)
+    assert run("-p", "test", "--no-fallback", "-T0", "-c", str(src)).stdout == \
+        run("-p", "test", "--no-fallback", "-T1", "-c", str(src)).stdout
     assert run("-p", "test", "--no-fallback", "-T0", str(src)).returncode == 0
-    cores = len(os.sched_getaffinity(0))
-    assert hostile.split((tmp_path / "f.nnc").read_bytes())[0]["fingerprint"]["threads"] == cores
+    assert hostile.split((tmp_path / "f.nnc").read_bytes())[0]["fingerprint"] == {"engine": 3}
     p = run("-dc", "-T", "1", str(tmp_path / "f.nnc"))
-    assert p.stdout == TEXT and b"-T is ignored when decoding" in p.stderr
+    assert p.stdout == TEXT and not p.stderr
 
 
 def test_listing_has_one_header_totals_and_frames_with_v(tmp_path):

@@ -15,6 +15,7 @@ from nncomp.engine import loop
 from nncomp.format import container
 from nncomp.errors import (CorruptDataError, EnvironmentMismatchError, LimitError, NNCompError,
                            TruncatedDataError)
+from conftest import FLOAT_TEST
 
 TEXT = b"It was the best of times, it was the worst of times. " * 40
 BLOB = nncomp.compress(TEXT, "test", fallback=False)  # a model frame, though LZMA is smaller
@@ -87,9 +88,10 @@ def _edit_header(blob: bytes, edit) -> bytes:
 
 
 def test_fingerprint_mismatch_is_refused_and_named():
+    """The float engine's rule (engine 2); the exact engine's fingerprint names only it."""
     def edit(h):
         h["fingerprint"]["torch"] = "1.0.0"
-    bad = _edit_header(BLOB, edit)
+    bad = _edit_header(nncomp.compress(TEXT, "test", config=FLOAT_TEST, fallback=False), edit)
     with pytest.raises(EnvironmentMismatchError, match=r"torch: archive '1.0.0'"):
         nncomp.decompress(bad)
     # At the user's risk: the floats here are the same, so it still decodes.

@@ -16,7 +16,7 @@ from nncomp.engine import determinism
 from nncomp.format import container
 from nncomp.checkpoint import Checkpoint
 from nncomp.errors import EnvironmentMismatchError
-from conftest import HAVE_CUDA, TEXT, Crash, crashing, needs_cuda, small_text_archive
+from conftest import FLOAT_TEST, HAVE_CUDA, TEXT, Crash, crashing, needs_cuda, small_text_archive
 from test_container import _edit_header
 
 DATA = TEXT[:3000]
@@ -39,7 +39,7 @@ def test_cuda_without_a_gpu_is_refused(nncomp_cmd, tmp_path):
 def test_gpu_archive_on_a_machine_without_one_names_the_gpu():
     def edit(h):
         h["fingerprint"].update(device="cuda", gpu="NVIDIA H200 sm_90 cuda 13.0 cudnn 91300")
-    blob = _edit_header(nncomp.compress(DATA, "test", fallback=False), edit)
+    blob = _edit_header(nncomp.compress(DATA, "test", config=FLOAT_TEST, fallback=False), edit)
     with mock.patch.object(determinism, "cuda_available", return_value=False):
         with pytest.raises(EnvironmentMismatchError, match="coded on a GPU .NVIDIA H200"):
             nncomp.decompress(blob)
@@ -74,24 +74,33 @@ def test_a_presets_gpu_config_is_coded_and_decoded():
 
 @needs_cuda
 @pytest.mark.cuda
-@pytest.mark.parametrize("preset", ["test", "fast", "default"])
-def test_cuda_round_trip_is_deterministic(preset):
-    blob = nncomp.compress(DATA, preset, device="cuda", fallback=False)
+@pytest.mark.parametrize("preset", ["test", "fast", "default", "max"])
+def test_the_gpu_and_the_cpu_write_and_read_the_same_archive(preset):
+    """The exact engine: the GPU's torch operations and the CPU's numba loops, the same bytes."""
+    gpu = nncomp.compress(DATA, preset, device="cuda", fallback=False)
+    assert gpu == nncomp.compress(DATA, preset, fallback=False)
+    assert nncomp.decompress(gpu, device="cuda") == DATA == nncomp.decompress(gpu)
+
+
+@needs_cuda
+@pytest.mark.cuda
+def test_the_float_engines_cuda_round_trip_is_deterministic():
+    blob = nncomp.compress(DATA, "test", config=FLOAT_TEST, device="cuda", fallback=False)
     frame = container.read_frame(blob, 0)[0]
     assert frame.kind == container.KIND_MODEL
     assert frame.fingerprint["device"] == "cuda"
     assert torch.cuda.get_device_name(0) in frame.fingerprint["gpu"]
-    assert nncomp.compress(DATA, preset, device="cuda", fallback=False) == blob
+    assert nncomp.compress(DATA, "test", config=FLOAT_TEST, device="cuda", fallback=False) == blob
     assert nncomp.decompress(blob) == DATA
 
 
 @needs_cuda
 @pytest.mark.cuda
-@pytest.mark.parametrize("preset", ["test", "default"])
-def test_cuda_graphs_compute_the_eager_floats(monkeypatch, preset):
-    graphed = nncomp.compress(DATA, preset, device="cuda", fallback=False)
+def test_cuda_graphs_compute_the_eager_floats(monkeypatch):
+    """The float engine's GPU step replays a CUDA graph (the exact network has none)."""
+    graphed = nncomp.compress(DATA, "test", config=FLOAT_TEST, device="cuda", fallback=False)
     monkeypatch.setenv("NNCOMP_CUDA_GRAPHS", "0")
-    assert nncomp.compress(DATA, preset, device="cuda", fallback=False) == graphed
+    assert nncomp.compress(DATA, "test", config=FLOAT_TEST, device="cuda", fallback=False) == graphed
     assert nncomp.decompress(graphed) == DATA
 
 
@@ -144,6 +153,8 @@ def test_cli_device_cuda(nncomp_cmd, tmp_path):
     subprocess.run([*nncomp_cmd, "-p", "test", "--device", "cuda", "--no-fallback", str(src)],
                    check=True)
     arc = tmp_path / "t.txt.nnc"
-    assert container.read_frame(arc.read_bytes(), 0)[0].fingerprint["device"] == "cuda"
-    out = subprocess.run([*nncomp_cmd, "-d", "-c", str(arc)], check=True, capture_output=True).stdout
-    assert out == DATA
+    assert arc.read_bytes() == nncomp.compress(DATA, "test", fallback=False)  # the CPU's bytes
+    for device in ("cuda", "cpu"):
+        out = subprocess.run([*nncomp_cmd, "-d", "-c", "--device", device, str(arc)], check=True,
+                             capture_output=True).stdout
+        assert out == DATA

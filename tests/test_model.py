@@ -14,7 +14,7 @@ from nncomp.config import CTX_BUCKETS, MATCH_BUCKETS
 from nncomp.models.context import TOP
 from nncomp.config import ModelConfig
 from nncomp.net import build
-from conftest import ALICE, CUDA_MARKS
+from conftest import ALICE, CUDA_MARKS, FLOAT_TEST
 
 TRANSFORMER = dict(arch="transformer", embed=16, hidden=16, heads=2, memory=12)
 
@@ -50,7 +50,7 @@ def _gradients(cfg: ModelConfig, reuse: bool, device: str = "cpu"
 @pytest.mark.parametrize("arch,device", [("lstm", "cpu"), ("transformer", "cpu"),
                                          pytest.param("lstm", "cuda", marks=CUDA_MARKS)])
 def test_the_reused_gradient_is_the_cross_entropys(arch, device):
-    cfg = dataclasses.replace(presets.get("test"), vocab=300, streams=5,
+    cfg = dataclasses.replace(FLOAT_TEST, vocab=300, streams=5,
                               **(TRANSFORMER if arch == "transformer" else {}))
     loss, grads = _gradients(cfg, False, device)
     loss2, grads2 = _gradients(cfg, True, device)
@@ -62,13 +62,12 @@ def test_the_reused_gradient_is_the_cross_entropys(arch, device):
 
 
 def test_archives_written_with_and_without_reuse_decode():
-    """Every preset reuses the step's probabilities; archives written before (absent field =
-    false) recompute the head, and decode so."""
-    assert all(p.reuse_probs for p in presets.PRESETS.values())
+    """Float-engine archives reuse the step's probabilities; those written before (absent
+    field = false) recompute the head, and decode so."""
     data = ALICE.read_bytes()[:12_000]
     blobs = {}
     for reuse in (False, True):
-        cfg = dataclasses.replace(presets.get("test"), reuse_probs=reuse)
+        cfg = dataclasses.replace(FLOAT_TEST, reuse_probs=reuse)
         blobs[reuse] = api.compress_info(data, "test", config=cfg, fallback=False)[0]
         assert nncomp.info(blobs[reuse])[0].config.get("reuse_probs", False) is reuse
         assert nncomp.decompress(blobs[reuse]) == data

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 import nncomp
 from nncomp import api, frame, presets
 from nncomp.engine import determinism, loop, streams
-from nncomp.format import coder, container
+from nncomp.format import coder, container, rangecoder
 from nncomp.config import ModelConfig
 from nncomp.net import build
-from conftest import ALICE, ROOT, needs_bf16, shared_file
+from conftest import ALICE, FLOAT_TEST, ROOT, needs_bf16, shared_file
 
 DATA = ROOT / "tests" / "data"
 
@@ -129,7 +129,7 @@ def test_every_preset_round_trips(preset, dictionary):
 def test_few_streams_run_in_float32(bf16):
     """What the header stores is the config that ran: float32 under the recipe's threshold or
     on a device without bf16, and no threshold."""
-    cfg = dataclasses.replace(presets.get("test"), dtype="bfloat16", train_dtype="bfloat16",
+    cfg = dataclasses.replace(FLOAT_TEST, dtype="bfloat16", train_dtype="bfloat16",
                               float32_below=8, stream_len=1000, max_streams=64)
     small = presets.resolve(cfg, cfg.stream_len * (cfg.float32_below - 1), bf16=bf16)
     large = presets.resolve(cfg, cfg.stream_len * cfg.float32_below, bf16=bf16)
@@ -148,14 +148,14 @@ def test_fast_preset_round_trips():
     rt(data, "fast")
 
 
-def test_the_recorded_thread_count_is_the_decoders():
-    """The tiny test model computes the same bits with 1 and 2 threads; larger ones need not
-    (preset default differs on an AVX-512 CPU), so the header records the count and the
-    decoder runs it."""
+def test_the_float_engines_thread_count_is_recorded_for_its_decoder():
+    """The float engine's tiny test model computes the same bits with 1 and 2 threads; larger
+    ones need not (its default differed on an AVX-512 CPU), so its header records the count
+    and the decoder runs it."""
     data = shared_file("canterbury/cp.html").read_bytes()[:12000]
-    cfg = presets.resolve(presets.get("test"), len(data))
+    cfg = presets.resolve(FLOAT_TEST, len(data))
     assert loop.encode(data, cfg, 1)[0] == loop.encode(data, cfg, 2)[0]
-    blob = nncomp.compress(data, "test", threads=1, fallback=False)
+    blob = nncomp.compress(data, "test", config=FLOAT_TEST, threads=1, fallback=False)
     assert nncomp.info(blob)[0].fingerprint["threads"] == 1
     assert nncomp.decompress(blob) == data
 
@@ -179,13 +179,15 @@ def test_verify_flag():
     assert nncomp.decompress(nncomp.compress(data, "test", verify=True, fallback=False)) == data
 
 
-def test_coded_size_matches_the_model_cross_entropy():
+@pytest.mark.parametrize("exact", [True, False], ids=["exact", "float"])
+def test_coded_size_matches_the_model_cross_entropy(exact):
     """The range coder's overhead over Σ -log2 p is within 0.1 % (+ flush and length words
-    per coder segment, and the 16-bit check words)."""
+    per coder segment, and the 16-bit check words), for both engines' coders."""
     data = shared_file("canterbury/lcet10.txt").read_bytes()[:75_000]
-    cfg = presets.resolve(dataclasses.replace(presets.get("test"), coder_segment=512), len(data))
+    recipe = presets.get("test") if exact else FLOAT_TEST
+    cfg = presets.resolve(dataclasses.replace(recipe, coder_segment=512), len(data))
     payload, stats = loop.encode(data, cfg, threads=2)
-    segments = len(coder._split_segments(payload))
+    segments = len(rangecoder.split_segments(payload) if exact else coder._split_segments(payload))
     assert segments > 100  # so that the per-segment words below weigh
     checks = len(data) // coder.CHECK_INTERVAL + 6
     assert 8 * len(payload) <= stats.bits * 1.001 + 96 * segments + 16 * checks
@@ -196,12 +198,12 @@ def test_coded_size_matches_the_model_cross_entropy():
 def test_bfloat16_paths_round_trip():
     """bf16 prediction and bf16-autocast training are deterministic too (configurable per file)."""
     data = shared_file("canterbury/xargs.1").read_bytes()
-    cfg = dataclasses.replace(presets.get("test"), dtype="bfloat16", train_dtype="bfloat16")
+    cfg = dataclasses.replace(FLOAT_TEST, dtype="bfloat16", train_dtype="bfloat16")
     blob, info = api.compress_info(data, "test", config=cfg, fallback=False)
     assert not info.stored and nncomp.info(blob)[0].config["train_dtype"] == "bfloat16"
     assert nncomp.decompress(blob) == data
     for train, head in (("float32", "bfloat16"), ("bfloat16", "float32")):
-        cfg = dataclasses.replace(presets.get("test"), train_dtype=train, train_head_dtype=head)
+        cfg = dataclasses.replace(FLOAT_TEST, train_dtype=train, train_head_dtype=head)
         blob = api.compress_info(data, "test", config=cfg, fallback=False)[0]
         assert nncomp.info(blob)[0].config["train_head_dtype"] == head
         assert nncomp.decompress(blob) == data

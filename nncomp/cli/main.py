@@ -248,11 +248,12 @@ def _list(o: Opts, label: str, frames: list) -> None:
         for i, f in enumerate(frames):
             cfg = f.config or {}
             fp = f.fingerprint or {}
+            where = ("exact: decodes anywhere" if cfg.get("exact") else
+                     f"{cfg.get('dtype')}, decodes on {fp.get('device')} {fp.get('cpu_capability')}")
             detail = (f"{f.kind}, check CRC-32" + (
                 f", {cfg['arch']} E{cfg['embed']} H{cfg['hidden']} L{cfg['layers']}, "
-                f"{cfg['streams']} streams, vocab {cfg['vocab']}, {cfg['dtype']}, engine "
-                f"{fp.get('engine')}, {fp.get('device')} {fp.get('cpu_capability')}"
-                if cfg else ""))
+                f"{cfg['streams']} streams, vocab {cfg['vocab']}, engine {fp.get('engine')} "
+                f"({where})" if cfg else ""))
             click.echo(_list_row(f.compressed, f.length, 1, f.preset or f.kind,
                                  f"  frame {i}: {detail}"))
 
@@ -354,16 +355,18 @@ def _codec_options(f):
         click.option("--fast", "level", flag_value=1, help="Preset fast (also -1, -2, -3)."),
         click.option("--best", "level", flag_value=9, help="Preset max (also -7, -8, -9; -4..-6: default)."),
         click.option("-T", "--threads", type=click.IntRange(0, 1024), default=None,
-                     help="Torch threads for compressing (0: every available core; default 2). "
-                          "Recorded in the archive: decoding runs the same count."),
+                     help="Torch threads (0: every available core; default 2). The archive is "
+                          "the same bytes whatever the count (float-engine archives, written by "
+                          "nncomp 0.1, decode with the count they recorded)."),
         click.option("-r", "--recursive", is_flag=True, help="Operate on the files under directories."),
         click.option("-j", "--workers", type=click.IntRange(0, 1024), default=1, show_default=True,
                      help="Processes coding blocks (-B) at once, each with -T threads (0: every "
                           "core); the archive is the same bytes whatever their number."),
         click.option("--verify", is_flag=True, help="Decode in-process before reporting success."),
         click.option("--device", default="cpu", show_default=True, metavar="DEVICE",
-                     help="Run the model on cpu, cuda or cuda:N (recorded in the archive: a GPU's "
-                          "archive decodes on the same kind of GPU)."),
+                     help="Run the model on cpu, cuda or cuda:N, compressing or decompressing: "
+                          "any device decodes what any other wrote (float-engine archives "
+                          "decode on the device they record)."),
         click.option("-B", "--block-size", type=Size(), default=None, metavar="SIZE",
                      help="Compress in independent blocks of SIZE bytes (k/M/G, Ki/Mi/Gi; "
                           "default 32Mi): memory grows with SIZE, never with the input."),
@@ -402,9 +405,6 @@ def _make_file_command(name: str, fixed_mode: Optional[str], help_text: str) -> 
         if fixed_mode and kw["mode"] and kw["mode"] != fixed_mode:
             raise click.UsageError(f"nncomp {name} does not take --{kw['mode']}")
         o = _opts(fixed_mode or kw["mode"] or "compress", kw)
-        if kw["threads"] is not None and o.mode != "compress" and not o.quiet:
-            _say(o, "-T is ignored when decoding: an archive decodes with the thread count it "
-                    "was written with, which decides its floats")
         if kw["checkpoint"] and (len(kw["files"]) > 1 or o.mode != "compress"):
             raise click.UsageError("--checkpoint takes a single input to compress")
         sys.exit(run_files(o, kw["files"]))
@@ -450,7 +450,7 @@ def _opts(mode: str, kw: dict) -> Opts:
                 decompressor=Decompressor(
                     ignore_fingerprint=kw["ignore_fingerprint"], memlimit=kw["memlimit"],
                     max_length=kw["max_size"] if kw["max_size"] is not None else MAX_LENGTH,
-                    workers=kw["workers"]),
+                    workers=kw["workers"], device=kw["device"], threads=threads),
                 checkpoint=kw["checkpoint"], checkpoint_interval=kw["checkpoint_interval"],
                 recursive=kw["recursive"], force_progress=kw["force_progress"])
 

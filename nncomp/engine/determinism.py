@@ -1,6 +1,11 @@
 """What decides the floats, recorded at compression and checked before decompression.
 
-The decoder must compute bit-identical probabilities. These change the bits: the engine and
+Engine 3 (config `exact`, every preset now) computes its probabilities exactly
+(nncomp/net/exact.py): only the format and the config decide the bits, so its fingerprint names
+only the engine and nothing about the machine is recorded or checked. What follows is about
+engine 2, the float engine, whose archives keep decoding under its own rules.
+
+Its decoder must compute bit-identical probabilities. These change the bits: the engine and
 its arithmetic (ENGINE_VERSION), torch and constriction versions, the device, the kernels'
 instruction set (ATen's CPU capability and the ISA flags oneDNN dispatches on), the GPU
 model, the dtype and the thread count. The CPU model name and nncomp's own version are
@@ -22,15 +27,16 @@ from typing import Iterator
 
 from .._version import __version__
 from ..errors import EnvironmentMismatchError
-from ..format import coder
-from ..system.machine import cpu_info, load_torch
+from ..format import coder, container
+from ..system.machine import available_cores, cpu_info, load_torch, runnable_others
 
 # cuBLAS is deterministic only with a fixed workspace; it reads this when it first starts, so it
 # is set before any CUDA work (a user's own value, if deterministic, is kept).
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 # Bump whenever a change to model, engine or coder changes the coded bits.
-ENGINE_VERSION = 2
+ENGINE_VERSION = 2  # the float engine
+EXACT_ENGINE = container.EXACT_FINGERPRINT["engine"]  # 3, the exact engine: any machine decodes
 
 REQUIRED = ("engine", "torch", "constriction", "device", "gpu", "cpu_capability", "isa", "threads")
 
@@ -96,7 +102,11 @@ def check_dtypes(dtypes: tuple[str, ...], device: str) -> None:
             "decompress it on a machine that has them")
 
 
-def fingerprint(device: str, dtype: str, threads: int) -> dict:
+def fingerprint(device: str, dtype: str, threads: int, exact: bool = False) -> dict:
+    """What an archive records: for the exact engine only its number (container.EXACT_FINGERPRINT:
+    the same bytes from any machine); for the float engine, everything that decides its floats."""
+    if exact:
+        return dict(container.EXACT_FINGERPRINT)
     torch = load_torch()
     cpu, isa = cpu_info()
     gpu = gpu_identity(device) if device.startswith("cuda") else ""
@@ -117,6 +127,12 @@ def fingerprint(device: str, dtype: str, threads: int) -> dict:
 
 def check(recorded: dict, device: str) -> None:
     """Raise EnvironmentMismatchError naming every field this machine cannot reproduce."""
+    engine = recorded.get("engine")
+    if engine == EXACT_ENGINE:
+        return  # exact: the same bits on any machine
+    if not isinstance(engine, int) or engine > EXACT_ENGINE:
+        raise EnvironmentMismatchError(f"the archive was written by engine {engine!r}, newer than "
+                                       f"this nncomp's ({EXACT_ENGINE}): upgrade nncomp")
     if device.startswith("cuda") and not cuda_available():
         raise EnvironmentMismatchError(
             f"the archive was coded on a GPU ({recorded.get('gpu', '?')!s:.80}) and this machine "
@@ -130,11 +146,16 @@ def check(recorded: dict, device: str) -> None:
             + "; ".join(diffs) + "); use --ignore-fingerprint to try anyway")
 
 
-def default_threads() -> int:
-    """Two threads if the machine has them (faster than one on large inputs). The count is
-    recorded in the archive and the decoder runs the same: 1 and 2 threads give different
-    floats for preset default on an AVX-512 CPU (benchmarks/2026-12-07-zen4-busy-machine)."""
-    return max(1, min(2, os.cpu_count() or 1))
+def default_threads(exact: bool = True) -> int:
+    """Torch threads when none are asked for: two where two cores are free (faster than one on
+    large inputs), else one. With every core busy, OpenMP threads that wait for each other
+    collapse (5 kB with default: 40.7 s with two threads beside one busy process per core, 13.3 s
+    with one; benchmarks/2026-12-07-zen4-busy-machine). That is for the exact engine, whose bits
+    do not depend on the count; the float engine records its count and its decoder runs the
+    same, so it keeps two wherever the machine has two cores, busy or not."""
+    if not exact:
+        return max(1, min(2, os.cpu_count() or 1))
+    return max(1, min(2, available_cores() - runnable_others()))
 
 
 def _cuda_switches() -> tuple:

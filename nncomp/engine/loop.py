@@ -20,7 +20,8 @@ import torch
 
 from ..config import ModelConfig
 from ..errors import CheckpointError, CorruptDataError
-from ..format.coder import FIRST_CHECK, Decoder, Encoder, next_check
+from ..format import coder as float_coder, rangecoder
+from ..format.coder import FIRST_CHECK, next_check
 from .determinism import torch_settings
 from .stack import PredictorStack
 from .streams import from_streams, segment_lengths, to_streams, token_buffer
@@ -55,6 +56,10 @@ def cuda_graphs() -> bool:
     NNCOMP_CUDA_GRAPHS=0: the same floats either way, so this is a speed switch, not part of
     the format."""
     return os.environ.get("NNCOMP_CUDA_GRAPHS", "1") != "0"
+
+
+Encoder = float_coder.Encoder | rangecoder.Encoder
+Decoder = float_coder.Decoder | rangecoder.Decoder
 
 
 def run(cfg: ModelConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, threads: int,
@@ -100,7 +105,8 @@ def run(cfg: ModelConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thr
                 if ctr["coded"] - ctr["seg_start"] >= cfg.coder_segment:
                     coder.next_segment()
                     ctr["seg_start"], ctr["t"] = ctr["coded"], t + 1
-                    if hooks.on_segment is not None and isinstance(coder, Encoder):
+                    if hooks.on_segment is not None and not isinstance(
+                            coder, (float_coder.Decoder, rangecoder.Decoder)):
                         hooks.on_segment(lambda: {"counters": dict(ctr), **stack.snapshot(),
                                                   "sealed": coder.sealed()})
             if hooks.progress is not None and (t + 1 == L or time.perf_counter() - last_report > 0.25):
@@ -161,7 +167,8 @@ class _Clock:
 def encode(data: bytes | np.ndarray, cfg: ModelConfig, threads: int, device: str = "cpu",
            hooks: Hooks = Hooks(), resume: Optional[dict] = None) -> tuple[bytes, RunStats]:
     """Code bytes, or an array of symbols < cfg.vocab."""
-    coder = Encoder(resume["sealed"] if resume else b"")
+    kind = rangecoder if cfg.exact else float_coder
+    coder = kind.Encoder(resume["sealed"] if resume else b"")
     tok = to_streams(data, cfg.streams, cfg.vocab)
     stats = run(cfg, len(data), coder, tok, threads, device, hooks, resume)
     return coder.finish(), stats
@@ -170,7 +177,7 @@ def encode(data: bytes | np.ndarray, cfg: ModelConfig, threads: int, device: str
 def decode(payload: bytes, n: int, cfg: ModelConfig, threads: int, device: str = "cpu",
            hooks: Hooks = Hooks()) -> tuple[np.ndarray, RunStats]:
     """The n symbols coded in payload."""
-    coder = Decoder(payload)
+    coder = (rangecoder if cfg.exact else float_coder).Decoder(payload)
     tok = token_buffer(n, cfg.streams, cfg.vocab)
     # constriction's quantised probabilities are within a few % of the float ones in cost.
     max_bits = 1.05 * 8 * len(payload) + 4096

@@ -11,7 +11,7 @@ predicts; the secondary estimate adjusts the network's probabilities using the m
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional, cast
 
 import numpy as np
 import torch
@@ -23,6 +23,9 @@ from ..models.match import MatchModel
 from ..models.sse import SecondaryEstimate
 from ..net import build
 from ..net.graphed import GraphedStep
+
+if TYPE_CHECKING:
+    from ..net.exact import ExactLSTM
 
 
 class PredictorStack:
@@ -50,8 +53,8 @@ class PredictorStack:
             self.state = self.graphed.state  # the graph's own buffers, updated in place by each step
         self.block_state = self.net.block_start(self.state)
         # With reuse_probs, the step's own output for each row of the block, for training.
-        self.block_probs = (torch.empty(T, B, cfg.vocab, device=device) if cfg.reuse_probs
-                            else None)
+        self.block_probs = (torch.empty(T, B, cfg.vocab, device=device)
+                            if cfg.reuse_probs and not cfg.exact else None)
 
     @property
     def updates(self) -> int:
@@ -101,6 +104,9 @@ class PredictorStack:
         """One update on the block of rows t + 2 - T .. t + 1, predicted from the rows before."""
         T = self.cfg.bptt
         blk = self.tok_t[t + 1 - T:t + 2].long().to(self.device)  # [T+1, B]
+        if self.cfg.exact:  # the exact network kept its steps' activations: targets suffice
+            cast("ExactLSTM", self.net).train_block(blk[1:])
+            return
         pred, bucket, ctx = self._features(slice(t + 2 - T, t + 2))
         self.net.train_block(blk[:-1], blk[1:], self.block_state, pred, bucket, ctx,
                              probs=self.block_probs)

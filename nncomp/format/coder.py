@@ -39,16 +39,57 @@ def _seal(enc) -> bytes:
     return np.array([len(words)], _COUNT).tobytes() + words.tobytes()
 
 
-class Encoder:
-    """Range encoder whose output is a sequence of independently sealed segments.
+class SegmentedEncoder:
+    """An encoder whose output is a sequence of independently sealed segments (both engines').
 
     The engine ends a segment at fixed positions (ModelConfig.coder_segment): a checkpoint taken
     there holds the finished segments as plain bytes, so a resumed run continues the same
-    bitstream (constriction's encoder state itself cannot be saved).
-    """
+    bitstream (a coder's own state is never saved). A subclass defines _seal: the current
+    segment as bytes, and a fresh one started."""
 
     def __init__(self, sealed: bytes = b"") -> None:
         self._sealed = [sealed] if sealed else []
+
+    def _seal(self) -> bytes:
+        raise NotImplementedError
+
+    def next_segment(self) -> None:
+        self._sealed.append(self._seal())
+
+    def sealed(self) -> bytes:
+        """The segments finished so far."""
+        return b"".join(self._sealed)
+
+    def finish(self) -> bytes:
+        return self.sealed() + self._seal()
+
+
+class SegmentedDecoder:
+    """A decoder reading the segments of a SegmentedEncoder one after another; a subclass
+    splits the payload into _segments and defines _open (start reading _segments[_index])."""
+    _segments: list[np.ndarray]
+    _index: int
+
+    def _open(self) -> None:
+        raise NotImplementedError
+
+    def next_segment(self) -> None:
+        self._index += 1
+        if self._index >= len(self._segments):
+            raise CorruptDataError("payload has fewer coder segments than its length needs")
+        self._open()
+
+    def finish(self) -> bytes:
+        if self._index != len(self._segments) - 1:
+            raise CorruptDataError("payload has more coder segments than its length needs")
+        return b""
+
+
+class Encoder(SegmentedEncoder):
+    """constriction's range encoder (the float engine's coder)."""
+
+    def __init__(self, sealed: bytes = b"") -> None:
+        super().__init__(sealed)
         self._enc = constriction.stream.queue.RangeEncoder()
 
     def code(self, symbols: np.ndarray, probs: np.ndarray) -> np.ndarray:
@@ -59,16 +100,10 @@ class Encoder:
     def check(self) -> None:
         self._enc.encode(_CHECK_WORD, _CHECK)
 
-    def next_segment(self) -> None:
-        self._sealed.append(_seal(self._enc))
+    def _seal(self) -> bytes:
+        out = _seal(self._enc)
         self._enc = constriction.stream.queue.RangeEncoder()
-
-    def sealed(self) -> bytes:
-        """The segments finished so far."""
-        return b"".join(self._sealed)
-
-    def finish(self) -> bytes:
-        return self.sealed() + _seal(self._enc)
+        return out
 
 
 def _split_segments(payload: bytes) -> list[np.ndarray]:
@@ -85,13 +120,16 @@ def _split_segments(payload: bytes) -> list[np.ndarray]:
     return segments
 
 
-class Decoder:
+class Decoder(SegmentedDecoder):
     def __init__(self, payload: bytes) -> None:
         if len(payload) % 4:
             raise CorruptDataError("payload length is not a multiple of 4")
         self._segments = _split_segments(payload)
         self._index = 0
-        self._dec = constriction.stream.queue.RangeDecoder(self._segments[0])
+        self._open()
+
+    def _open(self) -> None:
+        self._dec = constriction.stream.queue.RangeDecoder(self._segments[self._index])
 
     def code(self, symbols: np.ndarray | None, probs: np.ndarray) -> np.ndarray:
         """Decode k = len(probs) symbols under probs [k, V]."""
@@ -102,20 +140,9 @@ class Decoder:
             raise CorruptDataError("payload check word mismatch: the archive is damaged or "
                                    "claims more data than it holds")
 
-    def next_segment(self) -> None:
-        self._index += 1
-        if self._index >= len(self._segments):
-            raise CorruptDataError("payload has fewer coder segments than its length needs")
-        self._dec = constriction.stream.queue.RangeDecoder(self._segments[self._index])
-
     def _decode(self, *args) -> np.ndarray:
         try:
             return self._dec.decode(*args)
         except (AssertionError, ValueError, RuntimeError):
             # constriction refuses data no encoder could have produced under these probabilities.
             raise CorruptDataError("the payload is invalid for the model: damaged archive") from None
-
-    def finish(self) -> bytes:
-        if self._index != len(self._segments) - 1:
-            raise CorruptDataError("payload has more coder segments than its length needs")
-        return b""

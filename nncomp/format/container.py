@@ -40,6 +40,9 @@ LZMA_OVERHEAD = _PREFIX.size + _LZMA.size  # 30 bytes
 
 STORED_OVERHEAD = _PREFIX.size + _STORED.size  # the fixed cost of a stored frame: 18 bytes
 HEADER_KEYS = {"preset", "config", "length", "crc32", "fingerprint"}
+# The exact engine's bits depend on nothing about the machine, so its fingerprint names only the
+# engine: an archive is the same bytes wherever it is written (docs/FORMAT.md).
+EXACT_FINGERPRINT = {"engine": 3}
 FINGERPRINT_TYPES = {"engine": int, "nncomp": str, "torch": str, "constriction": str, "device": str,
                      "gpu": str, "cpu": str, "cpu_capability": str, "isa": str, "dtype": str,
                      "threads": int}
@@ -237,6 +240,22 @@ def _parse_header(raw: bytes) -> dict:
     if not isinstance(h["preset"], str) or len(h["preset"]) > 64:
         raise CorruptDataError("frame header: bad preset")
     fp = h["fingerprint"]
+    exact = fp == EXACT_FINGERPRINT and type(fp["engine"]) is int
+    if not exact:
+        _check_float_fingerprint(fp)
+    try:
+        h["config"] = ModelConfig.from_dict(h["config"])
+    except (TypeError, ValueError) as e:
+        raise LimitError(f"frame header: {e}") from None
+    if h["config"].streams == 0:
+        raise CorruptDataError("frame header: no stream count")
+    if h["config"].exact != exact or (not exact and h["config"].dtype != fp.get("dtype")):
+        raise CorruptDataError("frame header: the config disagrees with the fingerprint")
+    return h
+
+
+def _check_float_fingerprint(fp) -> None:
+    """A float-engine fingerprint: every field, of its type."""
     if not isinstance(fp, dict) or set(fp) != FINGERPRINT_TYPES.keys() or not all(
             type(fp[k]) is t and (t is not str or len(fp[k]) <= 256) for k, t in FINGERPRINT_TYPES.items()):
         raise CorruptDataError("frame header: bad fingerprint")
@@ -244,15 +263,6 @@ def _parse_header(raw: bytes) -> dict:
         raise CorruptDataError(f"frame header: unknown device {fp['device'][:20]!r}")
     if not 1 <= fp["threads"] <= 256:
         raise CorruptDataError("frame header: bad thread count")
-    try:
-        h["config"] = ModelConfig.from_dict(h["config"])
-    except (TypeError, ValueError) as e:
-        raise LimitError(f"frame header: {e}") from None
-    if h["config"].streams == 0:
-        raise CorruptDataError("frame header: no stream count")
-    if h["config"].dtype != fp.get("dtype"):
-        raise CorruptDataError("frame header: dtype disagrees with the fingerprint")
-    return h
 
 
 def read_frame(buf: bytes | memoryview, pos: int, max_length: int = MAX_LENGTH) -> tuple[Frame, int]:

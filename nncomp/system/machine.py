@@ -20,6 +20,16 @@ def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def runnable_others() -> int:
+    """Tasks other than this one running or ready to run right now (/proc/loadavg's fourth
+    field, less this process); 0 where the kernel does not say."""
+    try:
+        with open("/proc/loadavg") as f:
+            return max(0, int(f.read().split()[3].split("/")[0]) - 1)
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def cpu_info() -> tuple[str, str]:
     """(model name, the ISA_FLAGS this CPU has, comma-separated)."""
     name, flags = platform.processor() or platform.machine(), set()
