@@ -61,7 +61,8 @@ class ExactLSTM(nn.Module):
         self._joined = torch.cat([self.tables["SIG"], self.tables["TANH"]])
         if cfg.context:
             self._ctx_order = torch.arange(cfg.context, device=device).repeat_interleave(CTX_TOP)
-        self.opt = fixed.ExactAdam(self.flat, self._views, (cfg.beta1, cfg.beta2), cfg.eps)
+        self.opt = fixed.ExactAdam(self.flat, self._views, (cfg.beta1, cfg.beta2), cfg.eps,
+                                   loops=self._fused)
         self.updates = 0
         self.total_updates = 0
         self._cache: list[dict] = []
@@ -276,7 +277,7 @@ class ExactLSTM(nn.Module):
         self._input_backward(recs, dx, grads)
         g = torch.cat([grads[name].reshape(-1) for name in self._offsets]) * (1.0 / N)
         if self.cfg.grad_clip:
-            norm = fixed.global_norm(g)
+            norm = fixed.global_norm(g, loops=self._fused)
             if norm > self.cfg.grad_clip:
                 g = g * (self.cfg.grad_clip / norm)
         self.opt.step(g, self.lr_now())

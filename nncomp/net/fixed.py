@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from ..config import exact_sums_fit
+from . import fused
 
 AB = 15  # activations on a grid of 2^-15 (|x| <= XMAX)
 WB = 16  # weights on a grid of 2^-16 (|w| <= WMAX)
@@ -111,15 +112,20 @@ def quantize_dynamic(x: torch.Tensor) -> tuple[torch.Tensor, float]:
     return torch.round(x * 2.0 ** (GB - e)), 2.0 ** (e - GB)
 
 
-def global_norm(g: torch.Tensor) -> float:
+def global_norm(g: torch.Tensor, loops: bool = False) -> float:
     """The Euclidean norm of a flat gradient, exactly the same everywhere: rounded to a 2^-15
-    grid relative to its largest magnitude, squared and summed in int64."""
+    grid relative to its largest magnitude, squared and summed in int64 (loops: as one numba
+    pass, on the CPU)."""
     m = float(g.abs().max()) if g.numel() else 0.0
     if m == 0.0:
         return 0.0
     e = math.frexp(m)[1]
-    q = torch.round(g * 2.0 ** (15 - e)).long()
-    return math.sqrt(int((q * q).sum())) * 2.0 ** (e - 15)
+    if loops:
+        total = int(fused.square_sum(g.numpy(), 2.0 ** (15 - e)))
+    else:
+        q = torch.round(g * 2.0 ** (15 - e)).long()
+        total = int((q * q).sum())
+    return math.sqrt(total) * 2.0 ** (e - 15)
 
 
 def geometric(a: float, ratio: float, frac: float) -> float:
@@ -181,8 +187,9 @@ class ExactAdam:
     (what checkpoints check); `views` are (offset, shape) of each parameter in the vector."""
 
     def __init__(self, flat: torch.Tensor, views: list[tuple[int, torch.Size]],
-                 betas: tuple[float, float], eps: float):
+                 betas: tuple[float, float], eps: float, loops: bool = False):
         self.flat, self.views, self.betas, self.eps = flat, views, betas, eps
+        self.loops = loops  # one numba pass (fused.adam) instead of a torch operation each
         self.lr = 0.0
         self.steps = 0
         self.exp_avg = torch.zeros_like(flat)
@@ -193,13 +200,17 @@ class ExactAdam:
         b1, b2 = self.betas
         self.lr = lr
         self.steps += 1
+        bc1, bc2 = 1.0 - powi(b1, self.steps), 1.0 - powi(b2, self.steps)
+        if self.loops:
+            fused.adam(self.flat.numpy(), g.numpy(), self.exp_avg.numpy(), self.exp_avg_sq.numpy(),
+                       b1, b2, 1.0 / bc2, self.eps, lr / bc1, WMAX)
+            return
         if b1:
             self.exp_avg.mul_(b1).add_(g * (1.0 - b1))
         else:
             self.exp_avg = g
         sq = g * g
         self.exp_avg_sq.mul_(b2).add_(sq.mul_(1.0 - b2))
-        bc1, bc2 = 1.0 - powi(b1, self.steps), 1.0 - powi(b2, self.steps)
         denom = (self.exp_avg_sq * (1.0 / bc2)).sqrt_().add_(self.eps)
         update = torch.div(self.exp_avg, denom, out=denom).mul_(lr / bc1)
         self.flat.sub_(update).clamp_(-WMAX, WMAX)

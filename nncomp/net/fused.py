@@ -153,3 +153,38 @@ def quantize_dynamic(x, gb, out):
     for i in range(flat.shape[0]):
         q[i] = np.rint(flat[i] * s)
     return 2.0 ** (e - gb)
+
+
+@njit(cache=True)
+def adam(p, g, m, v, b1, b2, inv_bc2, eps, step, wmax):
+    """fixed.ExactAdam.step in one pass, element by element in its order of operations: m·b1 +
+    g·(1 − b1) (m = g when b1 = 0), v·b2 + (g·g)·(1 − b2), p − (m / (√(v·inv_bc2) + eps))·step,
+    clamped to ±wmax. p, m, v updated in place."""
+    c1 = 1.0 - b1
+    c2 = 1.0 - b2
+    for i in range(p.shape[0]):
+        gi = g[i]
+        if b1 != 0.0:
+            mi = m[i] * b1 + gi * c1
+        else:
+            mi = gi
+        m[i] = mi
+        vi = v[i] * b2 + (gi * gi) * c2
+        v[i] = vi
+        d = np.sqrt(vi * inv_bc2) + eps
+        x = p[i] - (mi / d) * step
+        if x < -wmax:
+            x = -wmax
+        elif x > wmax:
+            x = wmax
+        p[i] = x
+
+
+@njit(cache=True)
+def square_sum(g, scale):
+    """Σ round(g·scale)² in int64 (fixed.global_norm's sum)."""
+    total = np.int64(0)
+    for x in g:
+        q = np.int64(np.rint(x * scale))
+        total += q * q
+    return total
