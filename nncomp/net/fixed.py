@@ -10,7 +10,7 @@ on any CPU or GPU, with any kernel, vector width or thread count. So
 - sigmoid, tanh and exp are tables indexed by floor(x · 2^LB), their entries computed once by
   Python's decimal module (correctly rounded, no platform libm) and rounded to a grid;
 - everything else is one correctly rounded IEEE operation at a time (+ - × ÷ sqrt, round,
-  floor, clamp, max), never a compound kernel (addcmul, lerp, fused Adam, autocast);
+  floor, clamp, max), never a compound kernel (addcmul, lerp, torch's fused Adam, autocast);
 - no torch random numbers: initial weights come from a counter hash (splitmix64) in integers.
 """
 from __future__ import annotations
@@ -36,6 +36,7 @@ SPAN = 8  # sigmoid and tanh tables cover [-8, 8)
 VB = 15  # sigmoid and tanh values on a grid of 2^-15
 EXP_SPAN = 20  # exp(-d) for logit gaps d in [0, 20); beyond, the last entry
 EXP_BITS = 30  # exp values as integers: round(2^30 · exp(-d))
+
 
 def check_shapes(K: int, N: int, V: int) -> None:
     """Refuse shapes whose GEMMs could leave the exact range (config.exact_sums_fit)."""
