@@ -163,9 +163,7 @@ class ModelConfig:
                 raise ValueError("a Transformer needs embed == hidden and memory >= 1")
         if self.exact and (self.arch != "lstm" or self.dtypes() != ("float32",) * 3):
             raise ValueError("the exact engine runs the LSTM, with float32 named as its dtypes")
-        if self.exact and self.streams and not all(
-                exact_sums_fit(K, self.bptt * self.streams, self.vocab)
-                for K in (self.embed + self.hidden * min(self.layers, 2), self.layers * self.hidden)):
+        if self.exact and self.streams and not all(exact_sums_fit(*s) for s in self.exact_shapes()):
             raise ValueError("the exact engine cannot hold these shapes' sums exactly")
         for dt in self.dtypes():
             if dt not in DTYPES:
@@ -184,6 +182,13 @@ class ModelConfig:
         match = (V + 1 + MATCH_BUCKETS) * E + MATCH_BUCKETS if self.match else 0
         context = self.context * (CTX_BUCKETS + F_ + 1)
         return V * E + core + (F_ + 1) * V + match + context
+
+    def exact_shapes(self) -> list[tuple[int, int, int]]:
+        """(K, N, V) of the exact engine's widest GEMMs (exact_sums_fit): a cell's inputs with
+        its own state (the embedding, the layer below's h), then the head's; N = bptt × streams."""
+        N = self.bptt * max(self.streams, 1)
+        return [(self.embed + self.hidden * min(self.layers, 2), N, self.vocab),
+                (self.layers * self.hidden, N, self.vocab)]
 
     def dtypes(self) -> tuple[str, ...]:
         """Every dtype the config computes in."""

@@ -106,7 +106,7 @@ def run(cfg: ModelConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thr
                     coder.next_segment()
                     ctr["seg_start"], ctr["t"] = ctr["coded"], t + 1
                     if hooks.on_segment is not None and not isinstance(
-                            coder, (float_coder.Decoder, rangecoder.Decoder)):
+                            coder, float_coder.SegmentedDecoder):
                         hooks.on_segment(lambda: {"counters": dict(ctr), **stack.snapshot(),
                                                   "sealed": coder.sealed()})
             if hooks.progress is not None and (t + 1 == L or time.perf_counter() - last_report > 0.25):
@@ -164,11 +164,16 @@ class _Clock:
             self.last = now
 
 
+def _coder(cfg: ModelConfig):
+    """The coder module of cfg's engine: the exact engine's integer range coder, or
+    constriction's for the float engine."""
+    return rangecoder if cfg.exact else float_coder
+
+
 def encode(data: bytes | np.ndarray, cfg: ModelConfig, threads: int, device: str = "cpu",
            hooks: Hooks = Hooks(), resume: Optional[dict] = None) -> tuple[bytes, RunStats]:
     """Code bytes, or an array of symbols < cfg.vocab."""
-    kind = rangecoder if cfg.exact else float_coder
-    coder = kind.Encoder(resume["sealed"] if resume else b"")
+    coder = _coder(cfg).Encoder(resume["sealed"] if resume else b"")
     tok = to_streams(data, cfg.streams, cfg.vocab)
     stats = run(cfg, len(data), coder, tok, threads, device, hooks, resume)
     return coder.finish(), stats
@@ -177,7 +182,7 @@ def encode(data: bytes | np.ndarray, cfg: ModelConfig, threads: int, device: str
 def decode(payload: bytes, n: int, cfg: ModelConfig, threads: int, device: str = "cpu",
            hooks: Hooks = Hooks()) -> tuple[np.ndarray, RunStats]:
     """The n symbols coded in payload."""
-    coder = (rangecoder if cfg.exact else float_coder).Decoder(payload)
+    coder = _coder(cfg).Decoder(payload)
     tok = token_buffer(n, cfg.streams, cfg.vocab)
     # constriction's quantised probabilities are within a few % of the float ones in cost.
     max_bits = 1.05 * 8 * len(payload) + 4096

@@ -93,6 +93,18 @@ def _next_byte(data, at):
 
 
 @njit(cache=True)
+def _consume(st, data, at, start, size, r):
+    """The decoder's side of _encode_one, once the symbol [start, start + size) is known: take
+    it off the code (st[0]) and the range, then read bytes while the range is under 2^48."""
+    st[0] -= np.uint64(start) * r
+    st[1] = np.uint64(size) * r
+    while st[1] < BOTTOM:
+        st[0] = (st[0] << np.uint64(8)) | _next_byte(data, at)
+        at[0] += 1
+        st[1] <<= np.uint64(8)
+
+
+@njit(cache=True)
 def _decode_one(st, data, at, cum, total):
     """The symbol whose cumulative range holds the code (cum [V + 1]); -1 if none can."""
     r = st[1] // np.uint64(total)
@@ -100,12 +112,7 @@ def _decode_one(st, data, at, cum, total):
     if v >= np.uint64(total):
         return -1
     s = np.searchsorted(cum, np.int64(v), side="right") - 1
-    st[0] -= np.uint64(cum[s]) * r
-    st[1] = np.uint64(cum[s + 1] - cum[s]) * r
-    while st[1] < BOTTOM:
-        st[0] = (st[0] << np.uint64(8)) | _next_byte(data, at)
-        at[0] += 1
-        st[1] <<= np.uint64(8)
+    _consume(st, data, at, cum[s], cum[s + 1] - cum[s], r)
     return s
 
 
@@ -125,16 +132,12 @@ def _decode_rows(st, data, at, probs, freq, cum, out):
 
 @njit(cache=True)
 def _decode_uniform(st, data, at, bits):
+    """A value coded with frequency 1 of 2^bits (a check word); -1 if none can be."""
     r = st[1] >> np.uint64(bits)
     v = st[0] // r
     if v >= np.uint64(1 << bits):
         return -1
-    st[0] -= v * r
-    st[1] = r
-    while st[1] < BOTTOM:
-        st[0] = (st[0] << np.uint64(8)) | _next_byte(data, at)
-        at[0] += 1
-        st[1] <<= np.uint64(8)
+    _consume(st, data, at, v, 1, r)
     return np.int64(v)
 
 

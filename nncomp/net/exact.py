@@ -26,6 +26,9 @@ from ..models.match import BUCKETS
 from . import fixed, fused
 from .fixed import AB, BB, GB, LB, WB, quantize, quantize_dynamic
 
+_NO_INDEX = np.zeros(0, np.int64)  # what the numba loops get for a part the config lacks
+_NO_VALUES = np.zeros(0)
+
 
 class ExactLSTM(nn.Module):
     """Embedding -> L LSTM layers (each also sees the embedding) -> head, in exact arithmetic.
@@ -48,9 +51,9 @@ class ExactLSTM(nn.Module):
     def __init__(self, cfg: ModelConfig, device: str | torch.device = "cpu"):
         super().__init__()
         self.cfg = cfg
-        E, H, L, V = cfg.embed, cfg.hidden, cfg.layers, cfg.vocab
-        fixed.check_shapes(E + 2 * H if L > 1 else E + H, cfg.bptt * max(cfg.streams, 1), V)
-        fixed.check_shapes(L * H, cfg.bptt * max(cfg.streams, 1), V)
+        H = cfg.hidden
+        for shape in cfg.exact_shapes():
+            fixed.check_shapes(*shape)
         self.device = torch.device(device)
         self._fused = self.fused and self.device.type == "cpu"
         self._build(self._initial(), device)
@@ -164,11 +167,10 @@ class ExactLSTM(nn.Module):
                bucket: torch.Tensor | None) -> torch.Tensor:
         if self._fused:
             x = torch.empty(len(prev), self.cfg.embed, dtype=torch.float64)
-            none = np.zeros(0, np.int64)
             fused.inputs(self.emb.numpy(), self.match_emb.numpy() if self.cfg.match else x.numpy(),
                          self.len_emb.numpy() if self.cfg.match else x.numpy(), prev.numpy(),
-                         pred.numpy() if pred is not None else none,
-                         bucket.numpy() if bucket is not None else none, fixed.XMAX, 2.0**AB,
+                         pred.numpy() if pred is not None else _NO_INDEX,
+                         bucket.numpy() if bucket is not None else _NO_INDEX, fixed.XMAX, 2.0**AB,
                          x.numpy())
             return x
         x = self.emb[prev]  # [B, E]
@@ -182,20 +184,22 @@ class ExactLSTM(nn.Module):
         w, b = self._cell[i]
         z = torch.addmm(b, u, w)  # [B, 4H] integers on the 2^-(WB+AB) grid: exact
         if self._fused:
-            return self._cell_fused(z, u, c_prev)
-        si, sf, tg, so = self._joined[table_index(z) + self._gate_offset].chunk(4, 1)  # [B, H] each
-        c = sf * c_prev + si * tg  # [B, H]: two products and a sum, each rounded once
-        tc = self.tables["TANH"][fixed.table_index(c)]
-        h = quantize(so * tc, AB)  # so·tc is exact (two 2^-15 grids); h on 2^-AB
+            h, c, si, sf, tg, so, tc = self._cell_fused(z, c_prev)
+        else:
+            si, sf, tg, so = self._joined[table_index(z) + self._gate_offset].chunk(4, 1)  # [B, H] each
+            c = sf * c_prev + si * tg  # [B, H]: two products and a sum, each rounded once
+            tc = self.tables["TANH"][fixed.table_index(c)]
+            h = quantize(so * tc, AB)  # so·tc is exact (two 2^-15 grids); h on 2^-AB
         return h, c, {"u": u, "si": si, "sf": sf, "tg": tg, "so": so, "c_prev": c_prev, "tc": tc}
 
-    def _cell_fused(self, z: torch.Tensor, u: torch.Tensor, c_prev: torch.Tensor) -> tuple:
-        """_cell_step's elementwise part in one numba loop (the same operations)."""
-        h, c, si, sf, tg, so, tc = (torch.empty_like(c_prev) for _ in range(7))
+    def _cell_fused(self, z: torch.Tensor, c_prev: torch.Tensor) -> list[torch.Tensor]:
+        """_cell_step's elementwise part in one numba loop (the same operations): h, c and the
+        gates and tanh(c), [B, H] each."""
+        out = [torch.empty_like(c_prev) for _ in range(7)]
         fused.cell(z.numpy(), c_prev.numpy(), self.tables["SIG"].numpy(),
                    self.tables["TANH"].numpy(), 2.0 ** (LB - WB - AB), 2.0**LB, 2.0**AB,
-                   *(t.numpy() for t in (h, c, si, sf, tg, so, tc)))
-        return h, c, {"u": u, "si": si, "sf": sf, "tg": tg, "so": so, "c_prev": c_prev, "tc": tc}
+                   *(t.numpy() for t in out))
+        return out
 
     def _output(self, hcat: torch.Tensor, pred: torch.Tensor | None, bucket: torch.Tensor | None,
                 ctx: tuple | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
@@ -224,15 +228,14 @@ class ExactLSTM(nn.Module):
         B, V = out.shape[0], self.cfg.vocab
         p64 = torch.empty(B, V, dtype=torch.float64)
         p32 = torch.empty(B, V, dtype=torch.float32)
-        none = np.zeros(0, np.int64)
         cand, cbkt = (ctx[0].numpy(), ctx[1].numpy()) if ctx is not None else (
             np.zeros((B, 0), np.int64), np.zeros((B, 0), np.int64))
         gate = torch.empty(cand.shape, dtype=torch.float64)
-        fused.output(out.numpy(), V, pred.numpy() if pred is not None else none,
-                     bucket.numpy() if bucket is not None else none,
-                     self._bonus.numpy() if self.cfg.match else np.zeros(0),
-                     cand, cbkt, self._ctx.numpy() if self.cfg.context else np.zeros(0),
-                     self._ctx_order.numpy() if self.cfg.context else none,
+        fused.output(out.numpy(), V, pred.numpy() if pred is not None else _NO_INDEX,
+                     bucket.numpy() if bucket is not None else _NO_INDEX,
+                     self._bonus.numpy() if self.cfg.match else _NO_VALUES,
+                     cand, cbkt, self._ctx.numpy() if self.cfg.context else _NO_VALUES,
+                     self._ctx_order.numpy() if self.cfg.context else _NO_INDEX,
                      2.0 ** -(WB + AB), 2.0**BB, self.tables["EXP"].numpy(), 2.0**LB, p64.numpy(),
                      p32.numpy(), gate.numpy())
         return p32, p64, gate if ctx is not None else None
@@ -306,14 +309,15 @@ class ExactLSTM(nn.Module):
             bucket = torch.stack([r["bucket"] for r in recs])
             hit = pred < V
             at = gq.gather(2, torch.where(hit, pred, 0).unsqueeze(2)).squeeze(2) * hit  # [T, B]
-            grads["bonus"] = self._table_grad(bucket, at, BUCKETS) * 2.0**-GB
+            grads["bonus"] = _sums_by_index(bucket.reshape(-1), at.reshape(-1), BUCKETS) * 2.0**-GB
         if cfg.context:
             cand = torch.stack([r["ctx"][0] for r in recs])  # [T, B, K]
             bkt = torch.stack([r["ctx"][1] for r in recs])
             gate = torch.stack([r["gate"] for r in recs])  # [T, B, K]
             gc = gq.gather(2, cand)  # [T, B, K] integers
             n_table = self.ctx_bonus.shape[0]
-            d_table = self._table_grad(bkt, torch.round(gc * (gate + 1.0)), n_table + 1)
+            d_table = _sums_by_index(bkt.reshape(-1), torch.round(gc * (gate + 1.0)).reshape(-1),
+                                     n_table + 1)
             grads["ctx_bonus"] = d_table[:n_table] * 2.0**-GB
             b = self._ctx[bkt]  # [T, B, K] on the 2^-BB grid
             dgate = (gc * b).view(T * B, cfg.context, CTX_TOP).sum(2)  # [N, orders]: exact sums
@@ -323,13 +327,6 @@ class ExactLSTM(nn.Module):
             dh = dh + (dgq @ w[:, V:].t()) * (s * 2.0**-WB)
         grads["head_w"], grads["head_b"] = head_w, head_b
         return dh.view(T, B, -1)
-
-    @staticmethod
-    def _table_grad(index: torch.Tensor, value: torch.Tensor, size: int) -> torch.Tensor:
-        """Sums of integer values by table entry, in int64 (exact in any order), as float64."""
-        out = torch.zeros(size, dtype=torch.int64, device=value.device)
-        out.index_add_(0, index.reshape(-1), value.reshape(-1).long())
-        return out.double()
 
     def _cells_backward(self, recs: list[dict], dh_all: torch.Tensor, grads: dict) -> torch.Tensor:
         """Backpropagation through time, top layer first; returns dloss/dx [N, E]."""
@@ -399,20 +396,13 @@ class ExactLSTM(nn.Module):
     def _input_backward(self, recs: list[dict], dx: torch.Tensor, grads: dict) -> None:
         """The embeddings' gradients: sums of integer rows by symbol, in int64."""
         dxq, s = self._quantize_dynamic(dx)  # [N, E]
-        dxl = dxq.long()
         prev = torch.cat([r["prev"] for r in recs])  # [N]
-        grads["emb"] = self._rows_grad(prev, dxl, self.emb.shape[0]) * s
+        grads["emb"] = _sums_by_index(prev, dxq, self.emb.shape[0]) * s
         if self.cfg.match:
             pred = torch.cat([r["pred"] for r in recs])
             bucket = torch.cat([r["bucket"] for r in recs])
-            grads["match_emb"] = self._rows_grad(pred, dxl, self.match_emb.shape[0]) * s
-            grads["len_emb"] = self._rows_grad(bucket, dxl, BUCKETS) * s
-
-    @staticmethod
-    def _rows_grad(index: torch.Tensor, rows: torch.Tensor, size: int) -> torch.Tensor:
-        out = torch.zeros(size, rows.shape[1], dtype=torch.int64, device=rows.device)
-        out.index_add_(0, index, rows)
-        return out.double()
+            grads["match_emb"] = _sums_by_index(pred, dxq, self.match_emb.shape[0]) * s
+            grads["len_emb"] = _sums_by_index(bucket, dxq, BUCKETS) * s
 
     # -- checkpoints --
 
@@ -430,6 +420,14 @@ class ExactLSTM(nn.Module):
         self.updates = saved["updates"]
         self._cache = []
         self._refresh()
+
+
+def _sums_by_index(index: torch.Tensor, values: torch.Tensor, size: int) -> torch.Tensor:
+    """Sums of integer values [N, ...] by index [N] into [size, ...], in int64 (exact in any
+    order), as float64."""
+    out = torch.zeros(size, *values.shape[1:], dtype=torch.int64, device=values.device)
+    out.index_add_(0, index, values.long())
+    return out.double()
 
 
 def table_index(z: torch.Tensor) -> torch.Tensor:

@@ -24,6 +24,7 @@ import torch
 
 from ..config import exact_sums_fit
 from . import fused
+from .optim import param_groups
 
 AB = 15  # activations on a grid of 2^-15 (|x| <= XMAX)
 WB = 16  # weights on a grid of 2^-16 (|w| <= WMAX)
@@ -225,9 +226,7 @@ class ExactAdam:
             i: {"step": torch.tensor(float(self.steps)), "exp_avg": self._view(self.exp_avg, i),
                 "exp_avg_sq": self._view(self.exp_avg_sq, i)} for i in range(len(self.views))}
         return {"state": state,
-                "param_groups": [{"lr": self.lr, "betas": self.betas, "eps": self.eps,
-                                  "weight_decay": 0, "amsgrad": False, "maximize": False,
-                                  "params": list(range(len(self.views)))}]}
+                "param_groups": param_groups(self.lr, self.betas, self.eps, len(self.views))}
 
     def load_state_dict(self, saved: dict) -> None:
         self.lr = saved["param_groups"][0]["lr"]

@@ -13,6 +13,12 @@ from typing import Iterable
 import torch
 
 
+def param_groups(lr: float, betas: tuple[float, float], eps: float, n: int, **extra) -> list[dict]:
+    """torch.optim's one parameter group of n parameters, as a state_dict holds it."""
+    return [{"lr": lr, "betas": betas, "eps": eps, "weight_decay": 0, "amsgrad": False,
+             "maximize": False, **extra, "params": list(range(n))}]
+
+
 class Adam:
     """Adam with constant betas and eps, no weight decay, the learning rate given to each step."""
 
@@ -56,9 +62,8 @@ class Adam:
 
     def state_dict(self) -> dict:
         return {"state": {i: dict(s) for i, s in self.state.items()},
-                "param_groups": [{"lr": self.lr, "betas": self.betas, "eps": self.eps,
-                                  "weight_decay": 0, "amsgrad": False, "maximize": False,
-                                  "fused": True, "params": list(range(len(self.params)))}]}
+                "param_groups": param_groups(self.lr, self.betas, self.eps, len(self.params),
+                                             fused=True)}
 
     def load_state_dict(self, saved: dict) -> None:
         """The state is copied to each parameter's device (saved stays as it was); the moments
