@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[bench,test]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[bench,test,cluster]'
 	touch $(STAMP)
 
 report: $(STAMP)

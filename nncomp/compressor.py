@@ -9,13 +9,17 @@ and the benchmark all build one of these and call it.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
+import itertools
 import math
 import zlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, Iterator, Optional
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterator, Optional
 
-from . import frame, limits, presets, workers
+from . import frame, limits, presets
+from .cluster import RayPool
+from .workers import Pool, Tally, report, split
 from .checkpoint import Checkpoint, CheckpointError
 from .config import ModelConfig
 from .engine import determinism
@@ -35,12 +39,18 @@ DEFAULT_BLOCK_SIZE = 32 << 20
 
 @dataclass(frozen=True)
 class Compressor:
-    """How to compress: preset (or a recipe `config` of its own), block size, torch threads
-    (None: determinism.default_threads()), device ('cpu', 'cuda', 'cuda:N'), verify (decode
-    before returning), fallback (keep a stored or LZMA2 frame where it is smaller), workers
-    (processes coding blocks at once in compress_stream; 0: every available core; the archive is
-    the same bytes whatever their number). Checked when built: a wrong preset, device or block
-    size fails here, not at the first block."""
+    """How to compress: preset (or a recipe `config` of its own), block size, threads, device
+    ('cpu', 'cuda', 'cuda:N'), verify (decode before returning), fallback (keep a stored or
+    LZMA2 frame where it is smaller), workers and cluster. Checked when built: a wrong preset,
+    device or block size fails here, not at the first block.
+
+    threads are the cores to use, as zstd's -T (0: every available core): compress_stream
+    splits them between worker processes, one per block that can run at once, and torch threads
+    inside each (workers.split); `workers` fixes the number of processes instead. With neither,
+    one process runs determinism.default_threads() torch threads. `cluster` sends every block to a Ray cluster as a
+    task of one CPU (and one GPU for a CUDA device) instead (nncomp/cluster.py: "auto",
+    "HOST:PORT", "ray://HOST:PORT" or "local"). The archive is the same bytes whatever the
+    processes, threads or machines."""
     preset: str = presets.DEFAULT_PRESET
     block_size: int = DEFAULT_BLOCK_SIZE
     threads: Optional[int] = None
@@ -48,7 +58,8 @@ class Compressor:
     verify: bool = False
     fallback: bool = True
     config: Optional[ModelConfig] = None
-    workers: int = 1
+    workers: Optional[int] = None
+    cluster: Optional[str] = None
 
     @property
     def nthreads(self) -> int:
@@ -58,13 +69,12 @@ class Compressor:
     def __post_init__(self) -> None:
         if self.block_size < 1:
             raise ValueError("block_size must be positive")
-        object.__setattr__(self, "device", determinism.check_device(self.device))
+        # A cluster's nodes have the device, not necessarily this machine.
+        check = determinism.device_syntax if self.cluster else determinism.check_device
+        object.__setattr__(self, "device", check(self.device))
         presets.get(self.preset, self.device)
-        object.__setattr__(self, "threads",
-                           self.threads or determinism.default_threads(self.recipe.exact))
-        if self.workers < 0:
-            raise ValueError("workers must be 0 (every core) or more")
-        object.__setattr__(self, "workers", self.workers or available_cores())
+        object.__setattr__(self, "workers", _workers(self.workers, self.threads))
+        object.__setattr__(self, "threads", _cores(self.threads, self.recipe.exact))
 
     @property
     def recipe(self) -> ModelConfig:
@@ -78,7 +88,8 @@ class Compressor:
     def compress_frame(self, data: bytes, *, progress: Optional[Progress] = None,
                        on_segment: Optional[SegmentHook] = None,
                        resume: Optional[dict] = None) -> tuple[bytes, CompressInfo]:
-        """One frame of data, with what the caller may want to know about it."""
+        """One frame of data, with what the caller may want to know about it; every core of
+        `threads` runs as a torch thread."""
         data = bytes(data)
         blob, ci = frame.encode(data, self.recipe, self.preset, threads=self.nthreads,
                                 device=self.device, fallback=self.fallback, progress=progress,
@@ -92,22 +103,23 @@ class Compressor:
                         total: Optional[int] = None,
                         checkpoint: Optional[Checkpoint] = None) -> CompressInfo:
         """src into dst one block (frame) at a time; memory does not grow with the input.
+        Blocks are coded by several processes (or a cluster) where there are blocks and cores
+        for them; a checkpointed run codes them one after the other.
 
         With a checkpoint, a run that was interrupted continues where its last save left it and
         writes the same bytes an uninterrupted run would."""
         writer = FrameWriter(self, dst)
-        if self.workers > 1 and checkpoint is None:
+        if checkpoint is None:
             blocks = _blocks(src, self.block_size, empty=True)
-            for block_len, (blob, ci) in workers.ordered_map(
-                    _compress_block, ((self, b) for b in blocks), self.workers):
-                writer.add(block_len, blob, ci)
-                if progress is not None:
-                    progress(writer.n, total if total is not None else writer.n, writer.bits)
+            head = list(itertools.islice(blocks, self.nthreads + 1))  # a small input, or not
+            blocks = itertools.chain(head, blocks)
+            if (pool := self._pool(len(head))) is not None:
+                return self._compress_parallel(pool, blocks, writer, progress, total)
+            for block in blocks:
+                writer.frame(block, progress=_offset(progress, writer.n, total))
             return writer.info()
-        resume = None
-        if checkpoint is not None:
-            resume = checkpoint.resume(self._checkpoint_settings(), src, dst)
-            writer.n, writer.written = checkpoint.input_done, checkpoint.frames_len
+        resume = checkpoint.resume(self._checkpoint_settings(), src, dst)
+        writer.n, writer.written = checkpoint.input_done, checkpoint.frames_len
         # A resumed run whose frames cover the input writes no empty frame after them.
         for block in _blocks(src, self.block_size, empty=writer.n == 0):
             snap = None
@@ -116,10 +128,48 @@ class Compressor:
                     raise CheckpointError("the input differs from the one the checkpoint was made from")
                 snap, resume = resume["engine"], None
             blob = writer.frame(block, progress=_offset(progress, writer.n, total),
-                                on_segment=checkpoint.segment_hook(block) if checkpoint else None,
-                                resume=snap)
-            if checkpoint is not None:
-                checkpoint.frame_done(block, blob)
+                                on_segment=checkpoint.segment_hook(block), resume=snap)
+            checkpoint.frame_done(block, blob)
+        return writer.info()
+
+    def plan(self, blocks: int) -> tuple[int, int]:
+        """(processes, torch threads each) for an input of `blocks` blocks (workers.split). A
+        float-engine recipe keeps its thread count in every process: the count decides its bits."""
+        if not self.recipe.exact:
+            return self.workers or 1, self.nthreads
+        return split(self.nthreads, blocks, self.workers)
+
+    def _pool(self, blocks: int) -> Optional[tuple[Pool | RayPool, _Remote]]:
+        """Where blocks go when not all are coded here, one after the other, and the options
+        each is coded with there; None: here."""
+        if self.cluster:
+            threads = 1 if self.recipe.exact else self.nthreads
+            gpus = 1 if self.device.startswith("cuda") else 0  # Ray picks the GPU: "cuda" there
+            return (RayPool(self.cluster, threads, gpus),
+                    _Remote(self, threads, "cuda" if gpus else self.device))
+        procs, threads = self.plan(blocks)
+        if procs < 2:
+            return None
+        return Pool(procs), _Remote(self, threads, self.device)
+
+    def _compress_parallel(self, pool, blocks: Iterator[bytes], writer: "FrameWriter",
+                           progress: Optional[Progress], total: Optional[int]) -> CompressInfo:
+        (runner, remote), tally = pool, Tally()
+
+        def show(key: int = -1, done: int = 0, bits: float = 0.0) -> None:
+            if key >= 0:
+                tally.update(key, done, bits)
+            if progress is not None:
+                n, b = tally.now()
+                progress(n, total if total is not None else n, b)
+
+        with runner:
+            jobs = ((remote, i, b) for i, b in enumerate(blocks))
+            for i, (block_len, (blob, ci)) in enumerate(runner.map(_compress_block, jobs,
+                                                                   on_report=show)):
+                writer.add(block_len, blob, ci)
+                tally.finish(i, block_len, 0.0 if math.isnan(ci.model_bits) else ci.model_bits)
+                show()
         return writer.info()
 
     def compressobj(self) -> "CompressionObj":
@@ -216,15 +266,54 @@ def _blocks(src: BinaryIO, size: int, empty: bool) -> Iterator[bytes]:
         empty = False
 
 
-def _compress_block(job: tuple[Compressor, bytes]) -> tuple[int, tuple[bytes, CompressInfo]]:
+def _cores(threads: Optional[int], exact: bool) -> int:
+    """threads as given: 0 for every available core, None for the default."""
+    if threads is not None and threads < 0:
+        raise ValueError("threads must be 0 (every core) or more")
+    return available_cores() if threads == 0 else threads or determinism.default_threads(exact)
+
+
+def _workers(n: Optional[int], threads: Optional[int]) -> Optional[int]:
+    """workers as given: 0 for every available core, None to follow threads where they were
+    given, else 1 (processes are started only when asked for: a script that starts them needs
+    multiprocessing's `if __name__ == "__main__":` guard)."""
+    if n is not None and n < 0:
+        raise ValueError("workers must be 0 (every core) or more")
+    if n is None and threads is None:
+        return 1
+    return available_cores() if n == 0 else n
+
+
+@dataclass(frozen=True)
+class _Remote:
+    """A Compressor or Decompressor as a worker runs it: its options, with the threads and
+    device of the process the task lands in (built there: the device is that machine's)."""
+    options: Any
+    threads: int
+    device: Optional[str]
+
+    def here(self) -> Any:
+        return dataclasses.replace(self.options, threads=self.threads, device=self.device,
+                                   workers=1, cluster=None)
+
+
+def _compress_block(job: tuple[_Remote, int, bytes]) -> tuple[int, tuple[bytes, CompressInfo]]:
     """A worker's task: one block's frame (module level, so that it pickles)."""
-    compressor, block = job
-    return len(block), compressor.compress_frame(block)
+    remote, key, block = job
+    return len(block), remote.here().compress_frame(
+        block, progress=lambda done, n, bits: report(key, done, bits))
 
 
-def _decode(job: tuple[Decompressor, container.Frame]) -> bytes:
-    decompressor, f = job
-    return decompressor.decode_frame(f)
+def _decode(job: tuple[_Remote, int, container.Frame]) -> bytes:
+    """A worker's task: one frame's bytes."""
+    remote, key, f = job
+    return remote.here().decode_frame(
+        f, progress=lambda done, n, bits: report(key, done, bits))
+
+
+def _write(dst: Optional[BinaryIO], data: bytes) -> None:
+    if dst is not None:  # None: only check
+        write_all(dst, data)
 
 
 def _offset(progress: Optional[Progress], done: int, total: Optional[int]) -> Optional[Progress]:
@@ -241,50 +330,111 @@ class Decompressor:
     max_params (the largest model to run), memlimit (bytes a model frame may need; None:
     limits.default_memlimit(), i.e. NNCOMP_MEMLIMIT or a quarter of physical memory) and
     max_work (FLOP per coded symbol). A frame past a limit raises LimitError before anything is
-    allocated for it (nncomp/limits.py)."""
+    allocated for it (nncomp/limits.py).
+
+    device, threads, workers and cluster say where exact frames decode, as Compressor's say
+    where blocks are coded: the same bytes come back wherever that is (None device: the CPU).
+    A float-engine frame (nncomp 0.1) decodes with the device and thread count it records."""
     ignore_fingerprint: bool = False
     max_length: int = container.MAX_LENGTH
     max_params: int = DEFAULT_MAX_PARAMS
     memlimit: Optional[int] = None
     max_work: float = limits.DEFAULT_MAX_WORK
-    workers: int = 1  # processes decoding frames at once in decompress_stream; 0: every core
-    device: Optional[str] = None  # where exact frames decode (None: the CPU)
-    threads: Optional[int] = None  # torch threads for exact frames (None: default_threads())
+    workers: Optional[int] = None
+    device: Optional[str] = None
+    threads: Optional[int] = None
+    cluster: Optional[str] = None
 
     def __post_init__(self) -> None:
         if self.max_length < 0 or self.max_params < 0 or (self.memlimit or 0) < 0 or self.max_work <= 0:
             raise ValueError("limits must be positive")
-        if self.workers < 0:
-            raise ValueError("workers must be 0 (every core) or more")
-        object.__setattr__(self, "workers", self.workers or available_cores())
+        if self.device is not None:
+            check = determinism.device_syntax if self.cluster else determinism.check_device
+            object.__setattr__(self, "device", check(self.device))
+        object.__setattr__(self, "workers", _workers(self.workers, self.threads))
+        object.__setattr__(self, "threads", _cores(self.threads, True))
+
+    @property
+    def nthreads(self) -> int:
+        return self.threads or determinism.default_threads()
 
     def decompress(self, blob: bytes, *, progress: Optional[Progress] = None) -> bytes:
         """A whole archive (one or more frames). Every frame is parsed and checksummed before a
         model runs: damage anywhere is reported at once, not after minutes of decoding."""
         frames = list(container.iter_frames(memoryview(blob), self.max_length))
+        if (pool := self._pool(sum(f.kind == container.KIND_MODEL for f in frames))) is not None:
+            out = io.BytesIO()
+            self._decompress_parallel(pool, iter(frames), out, progress)
+            return out.getvalue()
         return b"".join(self.decode_frame(f, progress=progress) for f in frames)
 
     def decompress_stream(self, src: BinaryIO, dst: Optional[BinaryIO], *,
                           progress: Optional[Progress] = None) -> int:
-        """src into dst (None: only check) frame by frame; returns the output size."""
+        """src into dst (None: only check) frame by frame; returns the output size. Model frames
+        are decoded by several processes (or a cluster) where there are frames and cores for
+        them; large stored frames stream through in chunks."""
+        frames = container.read_frames(src, self.max_length, stream_stored=True)
+        head: list[container.Frame] = []
+        for f in frames:  # a look ahead: one frame more than the cores, or to a streamed one
+            head.append(f)
+            if f.chunks is not None or len(head) > self.nthreads:
+                break
+        frames = itertools.chain(head, frames)
+        if (pool := self._pool(sum(f.kind == container.KIND_MODEL for f in head))) is not None:
+            return self._decompress_parallel(pool, frames, dst, progress)
         n = 0
-        if self.workers > 1:  # whole frames to the workers: at most 2 × workers in memory
-            frames = container.read_frames(src, self.max_length)
-            for data in workers.ordered_map(_decode, ((self, f) for f in frames), self.workers):
-                if dst is not None:
-                    write_all(dst, data)
-                n += len(data)
-                if progress is not None:
-                    progress(n, n, 0.0)
-            return n
-        for f in container.read_frames(src, self.max_length, stream_stored=True):
+        for f in frames:
             parts = f.chunks if f.chunks is not None else [
                 self.decode_frame(f, progress=_offset(progress, n, None))]
             for data in parts:
-                if dst is not None:
-                    write_all(dst, data)
+                _write(dst, data)
                 n += len(data)
         return n
+
+    def _pool(self, frames: int) -> Optional[tuple[Pool | RayPool, _Remote]]:
+        """Where frames decode when not all here, one after the other (Compressor._pool)."""
+        if self.cluster:
+            gpus = 1 if (self.device or "cpu").startswith("cuda") else 0
+            return (RayPool(self.cluster, 1, gpus),
+                    _Remote(self, 1, "cuda" if gpus else self.device))
+        procs, threads = split(self.nthreads, frames, self.workers)
+        if procs < 2:
+            return None
+        return Pool(procs), _Remote(self, threads, self.device)
+
+    def _decompress_parallel(self, pool, frames: Iterator[container.Frame],
+                             dst: Optional[BinaryIO], progress: Optional[Progress]) -> int:
+        """Frames decoded where pool says, written in order; a stored frame that streams in
+        chunks is written here once the frames before it are (it must be read before the next)."""
+        (runner, remote), tally, keys = pool, Tally(), itertools.count()
+        streamed: list[container.Frame] = []
+
+        def show(key: int = -1, done: int = 0, bits: float = 0.0) -> None:
+            if key >= 0:
+                tally.update(key, done, bits)
+            if progress is not None:
+                n = tally.now()[0]
+                progress(n, n, 0.0)
+
+        def upto_streamed() -> Iterator[tuple[_Remote, int, container.Frame]]:
+            for f in frames:
+                if f.chunks is not None:
+                    streamed.append(f)
+                    return
+                yield remote, next(keys), f
+
+        results = itertools.count()  # the k-th result is the frame of key k
+        with runner:
+            while True:
+                for data in runner.map(_decode, upto_streamed(), on_report=show):
+                    _write(dst, data)
+                    tally.finish(next(results), len(data), 0.0)
+                    show()
+                if not streamed:
+                    return tally.done
+                for data in streamed.pop().chunks or ():
+                    _write(dst, data)
+                    tally.done += len(data)
 
     def frames(self, src: BinaryIO) -> Iterator[container.Frame]:
         """The parsed frames of an archive read from src, one in memory at a time."""

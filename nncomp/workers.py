@@ -1,51 +1,133 @@
 """Frames coded by several processes at once: each frame is independent (its model starts from
-nothing), so blocks can go to worker processes and their frames come back in input order. The
+nothing), so blocks go to worker processes and their frames come back in input order. The
 archive is the same bytes whatever the number of workers: each frame is computed by the same
-function with the same options, in whichever process.
+function with the same options, in whichever process (the exact engine's bits do not depend on
+the thread count either).
+
+The cores a run may use are split between processes and torch threads (`split`): a process per
+block that can run at once, since separate processes scale where the small per-step GEMMs of
+one model do not; what is left over becomes threads inside each.
 
 Workers are started with "spawn": a forked copy of a process that has loaded torch can hang
-in OpenMP's thread pool. At most `in_flight` blocks are read ahead, so memory stays bounded
-for files and pipes alike.
+in OpenMP's thread pool. At most `in_flight` items are read ahead, so memory stays bounded for
+files and pipes alike. A task reports its progress with `report`; the parent adds up every
+worker's while it waits.
 """
 from __future__ import annotations
 
 import multiprocessing
+import queue as queue_mod
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from .errors import NNCompError
 
+# (key, done, bits): what a task reports, and what a pool's map passes to its on_report.
+Report = Callable[[Any, int, float], None]
 
-def ordered_map(fn: Callable[[Any], Any], items: Iterable[Any], workers: int,
-                in_flight: int = 0) -> Iterator[Any]:
-    """fn(item) for every item, computed in `workers` processes, yielded in the items' order,
-    with at most in_flight (default 2 × workers) submitted and not yet yielded. fn and the items
-    must pickle. A worker that dies is an NNCompError; an exception in fn is raised here."""
-    in_flight = in_flight or 2 * workers
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    pending: deque[Future] = deque()
-    try:
+_reports: Optional[Any] = None  # in a worker process: the queue its tasks report to
+
+
+def split(cores: int, items: int, workers: Optional[int] = None) -> tuple[int, int]:
+    """(processes, torch threads each) for `items` independent frames on `cores` cores: one
+    process per frame up to the cores (or exactly `workers`), the remaining cores as threads."""
+    procs = workers or max(1, min(cores, items))
+    return procs, max(1, cores // procs)
+
+
+def report(key: Any, done: int, bits: float) -> None:
+    """Inside a task: tell the parent that the item `key` has `done` bytes coded (a no-op
+    outside a worker)."""
+    if _reports is not None:
+        _reports.put((key, done, bits))
+
+
+def _start_worker(reports: Any) -> None:
+    global _reports
+    _reports = reports
+
+
+class Pool:
+    """`workers` spawned processes; map() runs a function over items in them, in order. A
+    worker that dies is an NNCompError; an error, Ctrl-C or SIGTERM in the parent stops every
+    worker at once. Use as a context manager."""
+
+    def __init__(self, workers: int):
+        ctx = multiprocessing.get_context("spawn")
+        self.workers = workers
+        self._reports = ctx.Queue()
+        self._pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start_worker,
+                                         initargs=(self._reports,))
+
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], in_flight: int = 0,
+            on_report: Optional[Report] = None) -> Iterator[Any]:
+        """fn(item) for every item, yielded in the items' order, with at most in_flight (default
+        2 × workers) submitted and not yet yielded. fn and the items must pickle; an exception
+        in fn is raised here. While waiting, what tasks report goes to on_report."""
+        in_flight = in_flight or 2 * self.workers
+        pending: deque[Future] = deque()
         it = iter(items)
         done = False
         while True:
             while not done and len(pending) < in_flight:
                 try:
-                    pending.append(pool.submit(fn, next(it)))
+                    pending.append(self._pool.submit(fn, next(it)))
                 except StopIteration:
                     done = True
             if not pending:
                 return
+            while not wait([pending[0]], timeout=0.25).done:
+                self._drain(on_report)
+            self._drain(on_report)
             try:
                 yield pending.popleft().result()
             except BrokenProcessPool:
                 raise NNCompError("a worker process died (out of memory, or killed): the "
                                   "output is incomplete") from None
-    except BaseException:
-        # An error, Ctrl-C or SIGTERM: stop every worker now rather than wait for its frame.
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            proc.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+
+    def _drain(self, on_report: Optional[Report]) -> None:
+        while True:
+            try:
+                key, n, bits = self._reports.get_nowait()
+            except queue_mod.Empty:
+                return
+            if on_report is not None:
+                on_report(key, n, bits)
+
+    def __enter__(self) -> "Pool":
+        return self
+
+    def __exit__(self, kind, *_) -> None:
+        if kind is None:
+            self._pool.shutdown(wait=True)
+        else:  # stop every worker now rather than wait for its frame
+            for proc in list((getattr(self._pool, "_processes", None) or {}).values()):
+                proc.terminate()
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._reports.close()
+
+
+class Tally:
+    """Progress over items coded in several places at once: the bytes and bits of the finished
+    items, plus what each unfinished one last reported."""
+
+    def __init__(self) -> None:
+        self.done, self.bits = 0, 0.0
+        self._open: dict[Any, tuple[int, float]] = {}
+        self._finished: set[Any] = set()
+
+    def update(self, key: Any, done: int, bits: float) -> None:
+        if key not in self._finished:  # a report can arrive after its item's result
+            self._open[key] = (done, bits)
+
+    def finish(self, key: Any, n: int, bits: float) -> None:
+        self._open.pop(key, None)
+        self._finished.add(key)
+        self.done, self.bits = self.done + n, self.bits + bits
+
+    def now(self) -> tuple[int, float]:
+        """(bytes, bits) coded so far, finished and unfinished items together."""
+        return (self.done + sum(d for d, _ in self._open.values()),
+                self.bits + sum(b for _, b in self._open.values()))

@@ -116,26 +116,3 @@ def test_help_lists_the_api_without_importing_torch():
             "print('Compressor' in t, 'compress_stream' in t, 'NNCompFile' in t, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     assert out.stdout.split() == ["True", "True", "True", "False"], out.stderr
-
-
-def test_worker_processes_write_the_same_archive(tmp_path):
-    """Blocks coded by 1, 2 or 3 processes: the same bytes, frames in input order; decoding by
-    2 processes gives the input back. (Spawned workers re-import the main module: a script
-    using workers needs the `if __name__ == "__main__":` guard, as with multiprocessing.)"""
-    data = DATA * 3
-    out = {}
-    for w in (1, 2, 3):
-        dst = io.BytesIO()
-        info = nncomp.compress_stream(io.BytesIO(data), dst, "test", block_size=700, threads=1,
-                                      fallback=False, workers=w)
-        out[w] = dst.getvalue()
-        assert info.n == len(data) and info.compressed == len(out[w])
-    assert out[1] == out[2] == out[3] and len(nncomp.info(out[1])) == -(-len(data) // 700)
-    back = io.BytesIO()
-    assert nncomp.decompress_stream(io.BytesIO(out[2]), back, workers=2) == len(data)
-    assert back.getvalue() == data
-    empty = io.BytesIO()
-    nncomp.compress_stream(io.BytesIO(b""), empty, "test", workers=2)
-    assert nncomp.decompress(empty.getvalue()) == b""
-    with pytest.raises(ValueError):
-        nncomp.Compressor("test", workers=-1)

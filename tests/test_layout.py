@@ -20,6 +20,7 @@ LAYERS = [
     ("nncomp.engine",),  # the loop over the predictor stack
     ("nncomp.frame", "nncomp.checkpoint", "nncomp.workers"),  # one frame both ways; resumable
     # runs; frames in worker processes
+    ("nncomp.cluster",),  # frames as Ray tasks (workers.Pool's interface)
     ("nncomp.compressor",),  # the options objects
     ("nncomp.api", "nncomp.fileobj"),  # one-shot and streaming functions, file objects
     ("nncomp.cli", "nncomp.bench", "nncomp.__main__", "nncomp"),  # front ends, the public names

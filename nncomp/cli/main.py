@@ -31,7 +31,6 @@ from ..compressor import DEFAULT_BLOCK_SIZE, Compressor, Decompressor
 from ..engine import determinism
 from ..errors import NNCompError
 from ..system.fileio import Terminated, atomic_output, install_sigterm_handler
-from ..system.machine import available_cores
 from ..system.malloc import keep_freed_memory
 from ..format.container import MAX_LENGTH
 from ..limits import parse_memlimit
@@ -355,13 +354,18 @@ def _codec_options(f):
         click.option("--fast", "level", flag_value=1, help="Preset fast (also -1, -2, -3)."),
         click.option("--best", "level", flag_value=9, help="Preset max (also -7, -8, -9; -4..-6: default)."),
         click.option("-T", "--threads", type=click.IntRange(0, 1024), default=None,
-                     help="Torch threads (0: every available core; default 2). The archive is "
-                          "the same bytes whatever the count (float-engine archives, written by "
-                          "nncomp 0.1, decode with the count they recorded)."),
+                     help="Cores to use, as zstd's -T (0: every available core; default 2, or "
+                          "the idle ones): blocks (-B) are coded by a process each, leftover "
+                          "cores run as threads. The archive is the same bytes whatever the "
+                          "count (float-engine archives of nncomp 0.1 decode with the thread "
+                          "count they recorded)."),
         click.option("-r", "--recursive", is_flag=True, help="Operate on the files under directories."),
-        click.option("-j", "--workers", type=click.IntRange(0, 1024), default=1, show_default=True,
-                     help="Processes coding blocks (-B) at once, each with -T threads (0: every "
-                          "core); the archive is the same bytes whatever their number."),
+        click.option("-j", "--workers", type=click.IntRange(0, 1024), default=None,
+                     help="Processes coding blocks at once, sharing -T's cores (default: one per "
+                          "block, up to -T; 0: one per core)."),
+        click.option("--cluster", metavar="ADDRESS", envvar="NNCOMP_CLUSTER", default=None,
+                     help="Code blocks as tasks on a Ray cluster (auto, HOST:PORT, ray://HOST:PORT, "
+                          "or local; default NNCOMP_CLUSTER). Needs nncomp[cluster]."),
         click.option("--verify", is_flag=True, help="Decode in-process before reporting success."),
         click.option("--device", default="cpu", show_default=True, metavar="DEVICE",
                      help="Run the model on cpu, cuda or cuda:N, compressing or decompressing: "
@@ -424,23 +428,17 @@ def _preset(kw: dict) -> str:
     return env or presets.DEFAULT_PRESET
 
 
-def _threads(n: Optional[int]) -> Optional[int]:
-    """-T: None for the default, 0 for every core this process may run on."""
-    if n == 0:
-        return available_cores()
-    return n
-
-
 def _opts(mode: str, kw: dict) -> Opts:
     """The command line's options as Opts: the codec's go into one Compressor or Decompressor."""
-    threads = _threads(kw["threads"])
+    # Unlike the API's, the command's default splits its cores between blocks too.
+    threads = determinism.default_threads() if kw["threads"] is None else kw["threads"]
     try:
         comp = Compressor(
             _preset(kw), block_size=kw["block_size"] or DEFAULT_BLOCK_SIZE, threads=threads,
             device=kw["device"], verify=kw["verify"] or kw["rm"], fallback=not kw["no_fallback"],
-            workers=kw["workers"],
+            workers=kw["workers"], cluster=kw["cluster"] or None,
         ) if mode == "compress" else None
-        if mode != "compress":
+        if mode != "compress" and not kw["cluster"]:
             determinism.check_device(kw["device"])
     except (ValueError, NNCompError) as e:
         raise click.BadParameter(str(e), param_hint="--device") from None
@@ -450,7 +448,8 @@ def _opts(mode: str, kw: dict) -> Opts:
                 decompressor=Decompressor(
                     ignore_fingerprint=kw["ignore_fingerprint"], memlimit=kw["memlimit"],
                     max_length=kw["max_size"] if kw["max_size"] is not None else MAX_LENGTH,
-                    workers=kw["workers"], device=kw["device"], threads=threads),
+                    workers=kw["workers"], device=kw["device"], threads=threads,
+                    cluster=kw["cluster"] or None),
                 checkpoint=kw["checkpoint"], checkpoint_interval=kw["checkpoint_interval"],
                 recursive=kw["recursive"], force_progress=kw["force_progress"])
 

@@ -56,13 +56,19 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
+def device_syntax(device: str) -> str:
+    """A --device value that names a device: 'cpu', 'cuda' or 'cuda:N' (ValueError if not)."""
+    kind, _, index = device.partition(":")
+    if (kind == "cpu" and index) or kind not in ("cpu", "cuda") or (index and not index.isdigit()):
+        raise ValueError(f"device {device!r}: use 'cpu', 'cuda' or 'cuda:N'")
+    return device
+
+
 def check_device(device: str) -> str:
     """Validate a --device value: 'cpu', 'cuda' or 'cuda:N' (N an existing GPU)."""
-    kind, _, index = device.partition(":")
-    if kind == "cpu" and not index:
+    kind, _, index = device_syntax(device).partition(":")
+    if kind == "cpu":
         return device
-    if kind != "cuda" or (index and not index.isdigit()):
-        raise ValueError(f"device {device!r}: use 'cpu', 'cuda' or 'cuda:N'")
     if not cuda_available():
         raise EnvironmentMismatchError(f"device {device!r}: no CUDA GPU is available here")
     torch = load_torch()
