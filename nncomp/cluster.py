@@ -14,12 +14,11 @@ since the exact engine's frames are the same bytes everywhere.
 """
 from __future__ import annotations
 
-from collections import deque
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from ._version import __version__
 from .errors import NNCompError
-from .workers import Report
+from .workers import Report, ordered
 
 RETRIES = 3  # runs of a task whose worker died, after the first
 TASK_NAME = "nncomp-frame"  # a worker running one is the process "ray::nncomp-frame"
@@ -67,30 +66,17 @@ class RayPool:
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any], in_flight: int = 0,
             on_report: Optional[Report] = None) -> Iterator[Any]:
         ray = self._ray
-        in_flight = in_flight or 2 * self.workers
-        pending: deque = deque()
-        it = iter(items)
-        done = False
-        try:
-            while True:
-                while not done and len(pending) < in_flight:
-                    try:
-                        pending.append(self._remote.remote(fn, next(it), __version__))
-                    except StopIteration:
-                        done = True
-                if not pending:
-                    return
-                try:
-                    result = ray.get(pending.popleft())
-                except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
-                        ray.exceptions.ObjectLostError) as e:
-                    raise NNCompError(f"a Ray task failed {RETRIES + 1} times (its worker or "
-                                      f"node died): {type(e).__name__}") from None
-                yield result
-        except BaseException:
-            for ref in pending:  # an error, Ctrl-C or SIGTERM: stop the cluster's work too
-                ray.cancel(ref, force=True)
-            raise
+
+        def result(ref: Any) -> Any:
+            try:
+                return ray.get(ref)
+            except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
+                    ray.exceptions.ObjectLostError) as e:
+                raise NNCompError(f"a Ray task failed {RETRIES + 1} times (its worker or "
+                                  f"node died): {type(e).__name__}") from None
+
+        return ordered(lambda item: self._remote.remote(fn, item, __version__), result, items,
+                       in_flight or 2 * self.workers, lambda ref: ray.cancel(ref, force=True))
 
     def __enter__(self) -> "RayPool":
         return self

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Iterator, Optional
 
 from . import frame, limits, presets
 from .cluster import RayPool
-from .workers import Pool, Tally, report, split
+from .workers import DRAIN, Pool, Tally, report, split
 from .checkpoint import Checkpoint, CheckpointError
-from .config import ModelConfig
+from .config import BOUNDS, ModelConfig
 from .engine import determinism
 from .errors import CorruptDataError
 from .format import container
-from .frame import DEFAULT_MAX_PARAMS, CompressInfo, FrameInfo
+from .frame import DEFAULT_MAX_PARAMS, CompressInfo, FrameInfo, WarmStart
 from .system.fileio import write_all
 from .system.machine import available_cores
 
@@ -50,7 +50,12 @@ class Compressor:
     one process runs determinism.default_threads() torch threads. `cluster` sends every block to a Ray cluster as a
     task of one CPU (and one GPU for a CUDA device) instead (nncomp/cluster.py: "auto",
     "HOST:PORT", "ray://HOST:PORT" or "local"). The archive is the same bytes whatever the
-    processes, threads or machines."""
+    processes, threads or machines.
+
+    warm W > 0 links frames into W warm chains: frame k starts from the network (and the text
+    dictionary) frame k − W ended with, so only the first W frames learn from nothing; at most
+    W frames then run at once, compressing or decompressing, and an archive decodes only from
+    its start. 0: every frame starts cold and decodes alone."""
     preset: str = presets.DEFAULT_PRESET
     block_size: int = DEFAULT_BLOCK_SIZE
     threads: Optional[int] = None
@@ -60,6 +65,7 @@ class Compressor:
     config: Optional[ModelConfig] = None
     workers: Optional[int] = None
     cluster: Optional[str] = None
+    warm: int = 0
 
     @property
     def nthreads(self) -> int:
@@ -73,30 +79,38 @@ class Compressor:
         check = determinism.device_syntax if self.cluster else determinism.check_device
         object.__setattr__(self, "device", check(self.device))
         presets.get(self.preset, self.device)
+        if not 0 <= self.warm <= BOUNDS["warm"][1]:
+            raise ValueError(f"warm must be 0 … {BOUNDS['warm'][1]}")
+        if self.warm and not self.recipe.exact:
+            raise ValueError("warm chains need the exact engine")
         object.__setattr__(self, "workers", _workers(self.workers, self.threads))
         object.__setattr__(self, "threads", _cores(self.threads, self.recipe.exact))
 
     @property
     def recipe(self) -> ModelConfig:
         """The recipe each frame's config is resolved from (presets.resolve)."""
-        return self.config or presets.get(self.preset, self.device)
+        cfg = self.config or presets.get(self.preset, self.device)
+        return dataclasses.replace(cfg, warm=self.warm) if self.warm else cfg
 
     def compress(self, data: bytes) -> bytes:
         """data as one frame (whatever block_size)."""
         return self.compress_frame(data)[0]
 
     def compress_frame(self, data: bytes, *, progress: Optional[Progress] = None,
-                       on_segment: Optional[SegmentHook] = None,
-                       resume: Optional[dict] = None) -> tuple[bytes, CompressInfo]:
+                       on_segment: Optional[SegmentHook] = None, resume: Optional[dict] = None,
+                       warm: Optional[WarmStart] = None) -> tuple[bytes, CompressInfo]:
         """One frame of data, with what the caller may want to know about it; every core of
-        `threads` runs as a torch thread."""
+        `threads` runs as a torch thread. warm: in a warm chain, the frame it may start from."""
         data = bytes(data)
         blob, ci = frame.encode(data, self.recipe, self.preset, threads=self.nthreads,
                                 device=self.device, fallback=self.fallback, progress=progress,
-                                on_segment=on_segment, resume=resume,
+                                on_segment=on_segment, resume=resume, warm=warm,
                                 model_from=0 if self.config else presets.MODEL_FROM.get(self.preset, 0))
-        if self.verify and ci.kind != "stored" and Decompressor().decompress(blob) != data:
-            raise CorruptDataError("verification failed: the archive does not decode to the input")
+        if self.verify and ci.kind != "stored":
+            f = next(container.iter_frames(blob))
+            if frame.decode(f, warm=warm)[0] != data:
+                raise CorruptDataError("verification failed: the archive does not decode to "
+                                       "the input")
         return blob, ci
 
     def compress_stream(self, src: BinaryIO, dst: BinaryIO, *, progress: Optional[Progress] = None,
@@ -109,6 +123,8 @@ class Compressor:
         With a checkpoint, a run that was interrupted continues where its last save left it and
         writes the same bytes an uninterrupted run would."""
         writer = FrameWriter(self, dst)
+        if checkpoint is not None and self.warm:
+            raise ValueError("a checkpoint does not keep warm chains: compress with warm=0")
         if checkpoint is None:
             blocks = _blocks(src, self.block_size, empty=True)
             head = list(itertools.islice(blocks, self.nthreads + 1))  # a small input, or not
@@ -147,7 +163,8 @@ class Compressor:
             gpus = 1 if self.device.startswith("cuda") else 0  # Ray picks the GPU: "cuda" there
             return (RayPool(self.cluster, threads, gpus),
                     _Remote(self, threads, "cuda" if gpus else self.device))
-        procs, threads = self.plan(blocks)
+        # A warm chain's frames run one after the other: at most W at once.
+        procs, threads = self.plan(min(blocks, self.warm or blocks))
         if procs < 2:
             return None
         return Pool(procs), _Remote(self, threads, self.device)
@@ -164,9 +181,11 @@ class Compressor:
                 progress(n, total if total is not None else n, b)
 
         with runner:
-            jobs = ((remote, i, b) for i, b in enumerate(blocks))
-            for i, (block_len, (blob, ci)) in enumerate(runner.map(_compress_block, jobs,
-                                                                   on_report=show)):
+            # With warm chains at most W frames are out: frame k's job is made once frame
+            # k - W's result is in (workers.ordered).
+            jobs = ((remote, i, b, writer.chain.before(i)) for i, b in enumerate(blocks))
+            for i, (block_len, (blob, ci)) in enumerate(runner.map(
+                    _compress_block, jobs, in_flight=self.warm, on_report=show)):
                 writer.add(block_len, blob, ci)
                 tally.finish(i, block_len, 0.0 if math.isnan(ci.model_bits) else ci.model_bits)
                 show()
@@ -188,25 +207,50 @@ class Compressor:
                 "fingerprint": determinism.fingerprint(self.device, cfg.dtype, self.nthreads)}
 
 
+class Chain:
+    """The frames of warm chains a frame may start from, by their index in the archive: frame
+    k starts from frame k - W, W being its config's warm (nncomp/frame.py: WarmStart). Only
+    the last W are kept."""
+
+    def __init__(self) -> None:
+        self.links: dict[int, WarmStart] = {}
+
+    def before(self, k: int) -> Optional[WarmStart]:
+        """What frame k may start from: frame k - W's end (None: it starts cold)."""
+        w = max((link.config.warm for link in self.links.values()), default=0)
+        return self.links.get(k - w) if w else None
+
+    def add(self, k: int, link: Optional[WarmStart]) -> None:
+        """Frame k is done: how it ended (None: not a model frame of a chain)."""
+        if link is not None:
+            self.links[k] = link
+        w = max((link.config.warm for link in self.links.values()), default=0)
+        for old in [i for i in self.links if i <= k - w]:
+            del self.links[old]
+
+
 class FrameWriter:
     """Frames written to dst one block at a time, and what they add up to (compress_stream and
     NNCompFile's writer)."""
 
     def __init__(self, compressor: Compressor, dst: BinaryIO):
         self.compressor, self.dst = compressor, dst
+        self.chain = Chain()
         self.n = self.written = self.frames = 0
         self.bits, self.seconds = 0.0, 0.0
         self.kinds: set[str] = set()
 
     def frame(self, block: bytes, **engine) -> bytes:
         """Compress block into one frame and write it; engine: compress_frame's keywords."""
-        blob, ci = self.compressor.compress_frame(block, **engine)
+        blob, ci = self.compressor.compress_frame(block, warm=self.chain.before(self.frames),
+                                                  **engine)
         self.add(len(block), blob, ci)
         return blob
 
     def add(self, block_len: int, blob: bytes, ci: CompressInfo) -> None:
         """Write a block's frame, compressed here or by a worker, and count it."""
         write_all(self.dst, blob)
+        self.chain.add(self.frames, ci.warm)
         self.n, self.written, self.frames = self.n + block_len, self.written + len(blob), self.frames + 1
         self.kinds.add(ci.kind)
         self.seconds += ci.seconds
@@ -297,18 +341,25 @@ class _Remote:
                                    workers=1, cluster=None)
 
 
-def _compress_block(job: tuple[_Remote, int, bytes]) -> tuple[int, tuple[bytes, CompressInfo]]:
+def _compress_block(job: tuple[_Remote, int, bytes, Optional[WarmStart]]
+                    ) -> tuple[int, tuple[bytes, CompressInfo]]:
     """A worker's task: one block's frame (module level, so that it pickles)."""
-    remote, key, block = job
+    remote, key, block, warm = job
     return len(block), remote.here().compress_frame(
-        block, progress=lambda done, n, bits: report(key, done, bits))
+        block, progress=lambda done, n, bits: report(key, done, bits), warm=warm)
 
 
-def _decode(job: tuple[_Remote, int, container.Frame]) -> bytes:
-    """A worker's task: one frame's bytes."""
-    remote, key, f = job
-    return remote.here().decode_frame(
-        f, progress=lambda done, n, bits: report(key, done, bits))
+def _decode(job: tuple[_Remote, int, container.Frame, Optional[WarmStart]]
+            ) -> tuple[bytes, Optional[WarmStart]]:
+    """A worker's task: one frame's bytes, and where its warm chain goes on from."""
+    remote, key, f, warm = job
+    return remote.here().decode_linked(
+        f, warm, progress=lambda done, n, bits: report(key, done, bits))
+
+
+def _warm(frames: list[container.Frame]) -> int:
+    """W of the warm chains among frames (0: none)."""
+    return max((f.config.warm for f in frames if f.config is not None), default=0)
 
 
 def _write(dst: Optional[BinaryIO], data: bytes) -> None:
@@ -362,11 +413,12 @@ class Decompressor:
         """A whole archive (one or more frames). Every frame is parsed and checksummed before a
         model runs: damage anywhere is reported at once, not after minutes of decoding."""
         frames = list(container.iter_frames(memoryview(blob), self.max_length))
-        if (pool := self._pool(sum(f.kind == container.KIND_MODEL for f in frames))) is not None:
+        if (pool := self._pool(frames)) is not None:
             out = io.BytesIO()
-            self._decompress_parallel(pool, iter(frames), out, progress)
+            self._decompress_parallel(pool, iter(frames), out, progress, _warm(frames))
             return out.getvalue()
-        return b"".join(self.decode_frame(f, progress=progress) for f in frames)
+        reader = self.reader()
+        return b"".join(reader.decode(f, progress=progress) for f in frames)
 
     def decompress_stream(self, src: BinaryIO, dst: Optional[BinaryIO], *,
                           progress: Optional[Progress] = None) -> int:
@@ -380,34 +432,41 @@ class Decompressor:
             if f.chunks is not None or len(head) > self.nthreads:
                 break
         frames = itertools.chain(head, frames)
-        if (pool := self._pool(sum(f.kind == container.KIND_MODEL for f in head))) is not None:
-            return self._decompress_parallel(pool, frames, dst, progress)
-        n = 0
+        if (pool := self._pool(head)) is not None:
+            return self._decompress_parallel(pool, frames, dst, progress, _warm(head))
+        n, reader = 0, self.reader()
         for f in frames:
             parts = f.chunks if f.chunks is not None else [
-                self.decode_frame(f, progress=_offset(progress, n, None))]
+                reader.decode(f, progress=_offset(progress, n, None))]
+            if f.chunks is not None:
+                reader.skip(f)
             for data in parts:
                 _write(dst, data)
                 n += len(data)
         return n
 
-    def _pool(self, frames: int) -> Optional[tuple[Pool | RayPool, _Remote]]:
-        """Where frames decode when not all here, one after the other (Compressor._pool)."""
+    def _pool(self, head: list[container.Frame]) -> Optional[tuple[Pool | RayPool, _Remote]]:
+        """Where frames decode when not all here, one after the other (Compressor._pool), for
+        an archive that starts with the frames `head`."""
         if self.cluster:
             gpus = 1 if (self.device or "cpu").startswith("cuda") else 0
             return (RayPool(self.cluster, 1, gpus),
                     _Remote(self, 1, "cuda" if gpus else self.device))
-        procs, threads = split(self.nthreads, frames, self.workers)
+        models = sum(f.config is not None for f in head)
+        # A warm chain's frames run one after the other: at most W at once.
+        procs, threads = split(self.nthreads, min(models, _warm(head) or models), self.workers)
         if procs < 2:
             return None
         return Pool(procs), _Remote(self, threads, self.device)
 
     def _decompress_parallel(self, pool, frames: Iterator[container.Frame],
-                             dst: Optional[BinaryIO], progress: Optional[Progress]) -> int:
+                             dst: Optional[BinaryIO], progress: Optional[Progress],
+                             warm: int) -> int:
         """Frames decoded where pool says, written in order; a stored frame that streams in
         chunks is written here once the frames before it are (it must be read before the next)."""
         (runner, remote), tally, keys = pool, Tally(), itertools.count()
         streamed: list[container.Frame] = []
+        chain, taken = Chain(), [0]  # the frames whose result is in
 
         def show(key: int = -1, done: int = 0, bits: float = 0.0) -> None:
             if key >= 0:
@@ -416,25 +475,32 @@ class Decompressor:
                 n = tally.now()[0]
                 progress(n, n, 0.0)
 
-        def upto_streamed() -> Iterator[tuple[_Remote, int, container.Frame]]:
+        def upto_streamed() -> Iterator[Any]:
             for f in frames:
+                k = next(keys)
                 if f.chunks is not None:
                     streamed.append(f)
                     return
-                yield remote, next(keys), f
+                if f.warm_from is not None and f.config is not None \
+                        and k - f.config.warm >= taken[0]:
+                    yield DRAIN  # the frame it starts from is still being decoded
+                yield remote, k, f, chain.before(k)
 
-        results = itertools.count()  # the k-th result is the frame of key k
         with runner:
             while True:
-                for data in runner.map(_decode, upto_streamed(), on_report=show):
+                for data, link in runner.map(_decode, upto_streamed(), in_flight=warm,
+                                             on_report=show):
                     _write(dst, data)
-                    tally.finish(next(results), len(data), 0.0)
+                    chain.add(taken[0], link)
+                    tally.finish(taken[0], len(data), 0.0)
+                    taken[0] += 1
                     show()
                 if not streamed:
                     return tally.done
                 for data in streamed.pop().chunks or ():
                     _write(dst, data)
                     tally.done += len(data)
+                taken[0] += 1
 
     def frames(self, src: BinaryIO) -> Iterator[container.Frame]:
         """The parsed frames of an archive read from src, one in memory at a time."""
@@ -444,9 +510,46 @@ class Decompressor:
         """An incremental decompressor, as lzma.LZMADecompressor: decompress(data, max_length)."""
         return DecompressionObj(self)
 
-    def decode_frame(self, f: container.Frame, *, progress: Optional[Progress] = None) -> bytes:
+    def decode_frame(self, f: container.Frame, *, progress: Optional[Progress] = None,
+                     warm: Optional[WarmStart] = None) -> bytes:
+        """One frame's bytes; a frame of a warm chain needs `warm`, its chain's frame before
+        it as it ended (reader() keeps them)."""
+        return self.decode_linked(f, warm, progress)[0]
+
+    def decode_linked(self, f: container.Frame, warm: Optional[WarmStart] = None,
+                      progress: Optional[Progress] = None) -> tuple[bytes, Optional[WarmStart]]:
+        """decode_frame(), and what the next frame of its warm chain may start from."""
         return frame.decode(f, self.ignore_fingerprint, progress, self.max_params, self.memlimit,
-                            self.max_work, self.device, self.threads)
+                            self.max_work, self.device, self.threads, warm)
+
+    def reader(self) -> "FrameReader":
+        """Frames decoded one after the other in archive order, warm chains followed."""
+        return FrameReader(self)
+
+
+class FrameReader:
+    """An archive's frames decoded in order, one at a time: each frame of a warm chain starts
+    from what the frame before it in its chain ended with (Decompressor.reader)."""
+
+    def __init__(self, decompressor: Decompressor):
+        self.decompressor, self.chain, self.k = decompressor, Chain(), 0
+
+    def decode(self, f: container.Frame, progress: Optional[Progress] = None) -> bytes:
+        data, link = self.decompressor.decode_linked(f, self.chain.before(self.k), progress)
+        self.chain.add(self.k, link)
+        self.k += 1
+        return data
+
+    def skip(self, f: container.Frame) -> None:
+        """Pass over f without decoding it (it ends no chain a later frame needs)."""
+        assert not self.needed(f)
+        self.chain.add(self.k, None)
+        self.k += 1
+
+    @staticmethod
+    def needed(f: container.Frame) -> bool:
+        """Whether f must be decoded for the frames after it: a model frame of a warm chain."""
+        return f.config is not None and f.config.warm > 0
 
 
 class DecompressionObj:
@@ -458,6 +561,7 @@ class DecompressionObj:
 
     def __init__(self, decompressor: Decompressor):
         self._d = decompressor
+        self._reader = decompressor.reader()
         self._in = bytearray()
         self._out = bytearray()
         self._frames = 0
@@ -479,7 +583,7 @@ class DecompressionObj:
             except container.TruncatedDataError:
                 break  # the frame's bytes have not all arrived yet
             del self._in[:end]
-            self._out += self._d.decode_frame(f)
+            self._out += self._reader.decode(f)
             self._frames += 1
         n = len(self._out) if max_length is None or max_length < 0 else max_length
         out = bytes(self._out[:n])
@@ -487,6 +591,7 @@ class DecompressionObj:
         return out
 
 
-__all__ = ["Compressor", "Decompressor", "FrameWriter", "CompressionObj", "DecompressionObj",
+__all__ = ["Compressor", "Decompressor", "FrameWriter", "FrameReader", "CompressionObj",
+           "DecompressionObj",
            "FrameInfo", "CompressInfo",
            "DEFAULT_BLOCK_SIZE", "DEFAULT_MAX_PARAMS"]

@@ -53,13 +53,15 @@ BOUNDS = {
     "memory": (0, 65536),
     "float32_below": (0, 4096),
     "lr_below": (0, 4096),
+    "warm": (0, 4096),
 }
 
 
 # Fields added after archives were written without them: absent means this value.
 OPTIONAL = {"text_vocab": 0, "train_head_dtype": "", "context": 0, "arch": "lstm", "heads": 0,
             "memory": 0, "float32_below": 0, "lr_end": 0.0, "text_case": False,
-            "sse": False, "lr_below": 0, "lr_few": 0.0, "reuse_probs": False, "exact": False}
+            "sse": False, "lr_below": 0, "lr_few": 0.0, "reuse_probs": False, "exact": False,
+            "warm": 0}
 ARCHS = ("lstm", "transformer")
 
 
@@ -105,6 +107,9 @@ class ModelConfig:
     exact: bool = False  # exact arithmetic (nncomp/net/exact.py): decodes on any machine; engine 3
     heads: int = 0  # Transformer: attention heads
     memory: int = 0  # Transformer: positions each step attends to, itself included
+    # Frames of one stream in warm chains: a frame may start from the network the frame `warm`
+    # frames before it ended with (its payload says whether it does; nncomp/frame.py). 0 = cold.
+    warm: int = 0
 
     def to_dict(self) -> dict:
         """Every field, except optional ones at their default (older archives read the same)."""
@@ -163,6 +168,8 @@ class ModelConfig:
                 raise ValueError("a Transformer needs embed == hidden and memory >= 1")
         if self.exact and (self.arch != "lstm" or self.dtypes() != ("float32",) * 3):
             raise ValueError("the exact engine runs the LSTM, with float32 named as its dtypes")
+        if self.warm and not self.exact:
+            raise ValueError("warm chains need the exact engine")
         if self.exact and self.streams and not all(exact_sums_fit(*s) for s in self.exact_shapes()):
             raise ValueError("the exact engine cannot hold these shapes' sums exactly")
         for dt in self.dtypes():

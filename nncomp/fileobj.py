@@ -199,7 +199,8 @@ class NNCompFile(io.BufferedIOBase):
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Seek in the uncompressed data. Backwards starts again from the first frame; frames
-        wholly before the target are skipped without running their model."""
+        wholly before the target are skipped without running their model (but those of warm
+        chains, which the frames after them start from)."""
         self._check_mode(_READ)
         if not _seekable(self._file()):
             raise io.UnsupportedOperation("the archive's file is not seekable")
@@ -239,7 +240,7 @@ class NNCompFile(io.BufferedIOBase):
 
     def _set_chunk(self, frame: Frame) -> None:
         try:
-            self._chunk = self._decompressor.decode_frame(frame)
+            self._chunk = self._reader.decode(frame)
         except Exception as e:
             self._error = e
             raise
@@ -263,8 +264,10 @@ class NNCompFile(io.BufferedIOBase):
             frame = self._next_frame()
             if frame is None:
                 return
-            if target is None or self._pos + frame.length <= target:
+            if (target is None or self._pos + frame.length <= target) \
+                    and not self._reader.needed(frame):
                 self._pos += frame.length  # wholly skipped: not decoded
+                self._reader.skip(frame)
             else:
                 self._set_chunk(frame)
 
@@ -275,6 +278,7 @@ class NNCompFile(io.BufferedIOBase):
     def _read_from_start(self) -> None:
         """Reading state for the archive's first frame, the file being positioned there."""
         self._frames_in = self._decompressor.frames(self._file())
+        self._reader = self._decompressor.reader()
         self._chunk, self._offset = b"", 0  # the frame being read, and how much of it was
         self._pos = 0
         self._error = None

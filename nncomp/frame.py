@@ -37,6 +37,7 @@ class CompressInfo:
     model_bits: float  # the model's cross-entropy, Σ -log2 p; nan when the model did not run
     seconds: float
     config: Optional[ModelConfig]
+    warm: Optional["WarmStart"] = None  # a model frame of a warm chain, as it ended
 
     @property
     def stored(self) -> bool:
@@ -78,19 +79,35 @@ def dictionary_size(cfg: ModelConfig, data: bytes) -> int:
     return min(cfg.text_vocab - 256, len(data) // BYTES_PER_MERGE)
 
 
-def prepare(data: bytes, recipe: ModelConfig,
-            device: str) -> tuple[ModelConfig, bytes | np.ndarray, bytes]:
+@dataclass
+class WarmStart:
+    """A model frame of a warm chain as it ended: what the frame `config.warm` frames after it
+    may start from (its network, and its text dictionary, which that frame then spells with)."""
+    crc32: int  # of the frame's original bytes
+    config: ModelConfig
+    dictionary: Optional[tokenizer.Dictionary]
+    network: dict
+
+    def fits(self, cfg: ModelConfig) -> bool:
+        """Whether a frame of config cfg can start from this network: the same shapes."""
+        return (cfg.vocab, cfg.text_case) == (self.config.vocab, self.config.text_case)
+
+
+def prepare(data: bytes, recipe: ModelConfig, device: str, warm: Optional[WarmStart] = None
+            ) -> tuple[ModelConfig, bytes | np.ndarray, Optional[tokenizer.Dictionary]]:
     """What the engine codes for data on device: the config that runs (as a header stores it),
-    the symbols (data itself, or a text dictionary's) and the dictionary section (or b"")."""
-    symbols: bytes | np.ndarray = data
-    section, vocab, case = b"", recipe.vocab, False
-    if (merges := dictionary_size(recipe, data)) > 0:
+    the symbols (data itself, or a text dictionary's) and the dictionary (or None). With warm,
+    data is spelt with the dictionary of the frame it starts from, where that one has one."""
+    dictionary, symbols = None, data  # type: Optional[tokenizer.Dictionary], bytes | np.ndarray
+    spelt = warm.dictionary.encode(data) if warm is not None and warm.dictionary else None
+    if warm is not None and warm.dictionary is not None and spelt is not None:
+        dictionary, symbols = warm.dictionary, spelt
+    elif (merges := dictionary_size(recipe, data)) > 0:
         dictionary, symbols = tokenizer.build(data, merges, recipe.text_case)
-        vocab, case = dictionary.vocab, bool(dictionary.case)
-        section = dictionary.to_section(len(symbols))
+    vocab, case = (dictionary.vocab, bool(dictionary.case)) if dictionary else (recipe.vocab, False)
     cfg = presets.resolve(recipe, len(symbols), vocab=vocab, text_case=case,
                           bf16=determinism.native_bf16(device))
-    return cfg, symbols, section
+    return cfg, symbols, dictionary
 
 
 # xz -9e costs ~1 s per MB, 10 % of preset fast's time. A fast LZMA2 pass (a tenth of that) over
@@ -128,11 +145,15 @@ def _per_byte(progress: Optional[Progress], n_bytes: int) -> Optional[Progress]:
 def encode(data: bytes, recipe: ModelConfig, preset: str, *, threads: int, device: str,
            fallback: bool = True, progress: Optional[Progress] = None,
            on_segment: Optional[SegmentHook] = None, resume: Optional[dict] = None,
-           model_from: int = 0) -> tuple[bytes, CompressInfo]:
+           model_from: int = 0, warm: Optional[WarmStart] = None) -> tuple[bytes, CompressInfo]:
     """One frame of data: the smallest of the model's, a stored one and (with fallback) an
     LZMA2 one; without fallback, the model's or a stored one (for measuring the model alone).
     `preset` is the name the header records. Under model_from bytes (with fallback) the model
-    is not run: the smaller of LZMA2 and stored, in a fraction of a second, without torch."""
+    is not run: the smaller of LZMA2 and stored, in a fraction of a second, without torch.
+
+    With recipe.warm, the frame is part of a warm chain: it starts from `warm` (the frame
+    recipe.warm frames before it, as it ended) where that one fits, and a model frame's info
+    carries what the frame recipe.warm frames after it may start from."""
     if not data or (resume is None and looks_incompressible(data)):
         blob = container.write_stored(data)
         return blob, CompressInfo(len(data), len(blob), "stored", math.nan, 0.0, None)
@@ -140,17 +161,28 @@ def encode(data: bytes, recipe: ModelConfig, preset: str, *, threads: int, devic
         blob = min(_fallbacks(data, 1 << 62), key=len)
         return blob, CompressInfo(len(data), len(blob), container.kind_name(blob), math.nan, 0.0,
                                   None)
-    cfg, symbols, section = prepare(data, recipe, device)
+    cfg, symbols, dictionary = prepare(data, recipe, device, warm)
+    if warm is not None and not warm.fits(cfg):  # another vocabulary: this frame starts cold
+        warm = None
+        cfg, symbols, dictionary = prepare(data, recipe, device)
+    if warm is not None:
+        cfg = presets.warm_start(cfg)
+    section = dictionary.to_section(len(symbols)) if dictionary else b""
+    if cfg.warm:
+        section += container.warm_section(warm.crc32 if warm else None)
     loop = _engine()
     hooks = loop.Hooks(progress=_per_byte(progress, len(data)), on_segment=on_segment)
-    payload, stats = loop.encode(symbols, cfg, threads, device, hooks, resume)
+    payload, stats = loop.encode(symbols, cfg, threads, device, hooks, resume,
+                                 warm.network if warm else None)
     fp = determinism.fingerprint(device, cfg.dtype, threads, cfg.exact)
-    blob = container.write_model(len(data), container.crc32(data), preset, cfg, fp,
-                                 section + payload)
+    crc = container.crc32(data)
+    blob = container.write_model(len(data), crc, preset, cfg, fp, section + payload)
     blob = min([blob, *(_fallbacks(data, len(blob)) if fallback else [container.write_stored(data)])],
                key=len)
-    return blob, CompressInfo(len(data), len(blob), container.kind_name(blob), stats.bits,
-                              stats.seconds, cfg)
+    kind = container.kind_name(blob)
+    link = WarmStart(crc, cfg, dictionary, stats.network) \
+        if stats.network is not None and kind == "model" else None
+    return blob, CompressInfo(len(data), len(blob), kind, stats.bits, stats.seconds, cfg, link)
 
 
 # Decoding time and memory are set by the archive's model: like xz's memory limit, refuse
@@ -161,14 +193,22 @@ DEFAULT_MAX_PARAMS = 64_000_000
 def decode(frame: container.Frame, ignore_fingerprint: bool = False,
            progress: Optional[Progress] = None, max_params: int = DEFAULT_MAX_PARAMS,
            memlimit: Optional[int] = None, max_work: float = limits.DEFAULT_MAX_WORK,
-           device: Optional[str] = None, threads: Optional[int] = None) -> bytes:
-    """The bytes a parsed frame holds (container.read_frames). Before anything is allocated,
-    the frame's cost is checked against the limits (nncomp/limits.py): LimitError past one.
+           device: Optional[str] = None, threads: Optional[int] = None,
+           warm: Optional[WarmStart] = None) -> tuple[bytes, Optional[WarmStart]]:
+    """The bytes a parsed frame holds (container.read_frames), and what the frame of its warm
+    chain after it may start from (None outside a chain). Before anything is allocated, the
+    frame's cost is checked against the limits (nncomp/limits.py): LimitError past one.
     device and threads: where an exact frame is decoded (None: the CPU, default_threads());
-    a float-engine frame runs on the device and thread count it records."""
+    a float-engine frame runs on the device and thread count it records. warm: the frame
+    config.warm frames before this one, as it ended (None where there is none)."""
     if frame.kind != KIND_MODEL:  # stored and lzma frames are decoded by the container
-        return frame.data
+        return frame.data, None
     assert frame.config is not None and frame.fingerprint is not None
+    if frame.warm_from is not None and (warm is None or warm.crc32 != frame.warm_from
+                                        or not warm.fits(frame.config)):
+        raise CorruptDataError(f"a warm frame: it starts from the frame {frame.config.warm} "
+                               "frames before it, which is missing or another (decode the "
+                               "archive from its start)")
     n_params = frame.config.n_params()
     if n_params > max_params:
         raise LimitError(f"the archive's model has {n_params:,} parameters, over the "
@@ -187,8 +227,9 @@ def decode(frame: container.Frame, ignore_fingerprint: bool = False,
     determinism.check_dtypes(frame.config.dtypes(), device)
     loop = _engine()
     try:
-        symbols, _ = loop.decode(frame.data, frame.symbols, frame.config, threads, device,
-                                 loop.Hooks(progress=_per_byte(progress, frame.length)))
+        symbols, stats = loop.decode(frame.data, frame.symbols, frame.config, threads, device,
+                                     loop.Hooks(progress=_per_byte(progress, frame.length)),
+                                     warm.network if frame.warm_from is not None and warm else None)
     except (MemoryError, RuntimeError) as e:  # torch's allocators raise RuntimeError
         if isinstance(e, RuntimeError) and "memory" not in str(e).lower():
             raise
@@ -203,7 +244,9 @@ def decode(frame: container.Frame, ignore_fingerprint: bool = False,
             "decoded data fails its checksum"
             + (" (the fingerprint check was skipped: this machine likely computes different floats)"
                if ignore_fingerprint else ""))
-    return data
+    link = None if stats.network is None else WarmStart(frame.crc32, frame.config,
+                                                        frame.dictionary, stats.network)
+    return data, link
 
 
 def _float_engine_settings(fp: dict) -> tuple[int, str]:

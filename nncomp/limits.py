@@ -90,6 +90,8 @@ def cost(cfg: ModelConfig, symbols: int, length: int) -> Cost:
         # the decoded symbols in input order, their bytes and a copy
         "output": 2 * length + symbols * (1 if V <= 256 else 2),
     }
+    if cfg.warm:  # the networks (weights, Adam's moments) of the W frames before, kept for chains
+        mem["warm chains"] = cfg.warm * 3 * 8 * P
     F = L * H if cfg.arch == "lstm" else H
     if cfg.arch == "lstm":
         # per training block: gates and states of every layer, with their gradients

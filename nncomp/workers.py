@@ -30,6 +30,42 @@ Report = Callable[[Any, int, float], None]
 _reports: Optional[Any] = None  # in a worker process: the queue its tasks report to
 
 
+# An item map()'s items may include: submit nothing more until every result before it has
+# been taken (an item after it needs them: a warm frame, its chain's frame before it).
+DRAIN = object()
+_END = object()
+
+
+def ordered(submit: Callable[[Any], Any], result: Callable[[Any], Any], items: Iterable[Any],
+            in_flight: int, cancel: Callable[[Any], None] = lambda handle: None) -> Iterator[Any]:
+    """result(submit(item)) for every item, yielded in the items' order, with at most in_flight
+    submitted and not yet yielded, and none past a DRAIN until all before it are yielded. An
+    error, Ctrl-C or SIGTERM here cancels what is pending."""
+    pending: deque = deque()
+    it = iter(items)
+    done = draining = False
+    try:
+        while True:
+            while not (done or draining) and len(pending) < in_flight:
+                item = next(it, _END)
+                if item is _END:
+                    done = True
+                elif item is DRAIN:
+                    draining = True
+                else:
+                    pending.append(submit(item))
+            if not pending:
+                if done:
+                    return
+                draining = False
+                continue
+            yield result(pending.popleft())
+    except BaseException:
+        for handle in pending:
+            cancel(handle)
+        raise
+
+
 def split(cores: int, items: int, workers: Optional[int] = None) -> tuple[int, int]:
     """(processes, torch threads each) for `items` independent frames on `cores` cores: one
     process per frame up to the cores (or exactly `workers`), the remaining cores as threads."""
@@ -63,29 +99,21 @@ class Pool:
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any], in_flight: int = 0,
             on_report: Optional[Report] = None) -> Iterator[Any]:
-        """fn(item) for every item, yielded in the items' order, with at most in_flight (default
-        2 × workers) submitted and not yet yielded. fn and the items must pickle; an exception
-        in fn is raised here. While waiting, what tasks report goes to on_report."""
-        in_flight = in_flight or 2 * self.workers
-        pending: deque[Future] = deque()
-        it = iter(items)
-        done = False
-        while True:
-            while not done and len(pending) < in_flight:
-                try:
-                    pending.append(self._pool.submit(fn, next(it)))
-                except StopIteration:
-                    done = True
-            if not pending:
-                return
-            while not wait([pending[0]], timeout=0.25).done:
+        """fn(item) for every item, yielded in the items' order (`ordered`: at most in_flight,
+        default 2 × workers, submitted and not yet yielded; DRAIN). fn and the items must
+        pickle; an exception in fn is raised here. While waiting, what tasks report goes to
+        on_report."""
+        def result(future: Future) -> Any:
+            while not wait([future], timeout=0.25).done:
                 self._drain(on_report)
             self._drain(on_report)
             try:
-                yield pending.popleft().result()
+                return future.result()
             except BrokenProcessPool:
                 raise NNCompError("a worker process died (out of memory, or killed): the "
                                   "output is incomplete") from None
+        return ordered(lambda item: self._pool.submit(fn, item), result, items,
+                       in_flight or 2 * self.workers)
 
     def _drain(self, on_report: Optional[Report]) -> None:
         while True:

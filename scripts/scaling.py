@@ -6,6 +6,7 @@ with -T 1, and the peak RSS of the largest process (the CLI or one of its worker
 stdout (a meta line, then one per N), progress on stderr.
 
     .venv/bin/python scripts/scaling.py FILE [--bytes 64000000] [-B 4Mi] [-p fast] [-T 1,2,4,8,16]
+                                         [--warm W]
 
 The input is FILE's first --bytes bytes (FILE repeated to reach them where it is shorter; frames
 are independent, so a repeat across blocks costs the same as new text). MB = 10^6; speeds against
@@ -48,6 +49,7 @@ def main() -> int:
     ap.add_argument("--bytes", type=int, default=64_000_000)
     ap.add_argument("-B", "--block-size", default="4Mi")
     ap.add_argument("-p", "--preset", default="fast")
+    ap.add_argument("--warm", type=int, default=0, metavar="W", help="nncomp --warm W")
     ap.add_argument("-T", "--threads", default=None,
                     help="comma-separated core counts (default: 1, 2, 4, ... up to the cores)")
     args = ap.parse_args()
@@ -56,7 +58,7 @@ def main() -> int:
               else [n for n in (1, 2, 4, 8, 16, 32, 64) if n <= cores])
     cpu, isa = cpu_info()
     print(json.dumps({"meta": {"cpu": cpu, "isa": isa, "cores": cores, "preset": args.preset,
-                               "block_size": args.block_size, "file": args.file,
+                               "block_size": args.block_size, "warm": args.warm, "file": args.file,
                                "nncomp": nncomp.__version__}}), flush=True)
     with open(args.file, "rb") as f:
         data = f.read(args.bytes)
@@ -70,7 +72,7 @@ def main() -> int:
         for n in counts:
             print(f"-T {n}: compressing {len(data) / 1e6:.1f} MB", file=sys.stderr, flush=True)
             tc, rss_c = timed([*cli, "-p", args.preset, "-B", args.block_size, "-T", str(n),
-                               "-c", src], arc)
+                               "--warm", str(args.warm), "-c", src], arc)
             print(f"-T {n}: decompressing", file=sys.stderr, flush=True)
             td, rss_d = timed([*cli, "-d", "-T", str(n), "-c", arc], back)
             with open(back, "rb") as f:

@@ -112,6 +112,9 @@ def issue_rows(h: dict, payload: bytes) -> Iterator[tuple[str, bytes]]:
         _with(h, config__vocab=256 + 48, config__text_vocab=512, length=4000),
         _dictionary_payload(doubling, 1000, payload))
     yield "threads256-legit", join(_float_engine(h, threads=256), payload)  # a LimitError
+    # 4096 warm chains of a 4-million-parameter network: the decoder would keep 4096 networks.
+    yield "warm4096-H1000", join(_with(h, config__warm=4096, config__hidden=1000),
+                                 bytes(5) + payload)
 
 
 def bound_cases(h: dict, payload: bytes) -> Iterator[tuple[str, bytes]]:

@@ -253,3 +253,24 @@ def test_two_writers_one_name_exactly_one_wins(nncomp_cmd, tmp_path):
     decoded = run(nncomp_cmd, "-dc", str(out), check_rc=0).stdout
     assert decoded in (TEXT, TEXT[::-1])
     assert sorted(os.listdir(tmp_path)) == ["a", "b", "same.nnc"]
+
+
+def test_what_a_library_prints_goes_to_stderr_not_into_the_data():
+    """Ray's driver prints its workers' errors to sys.stdout: with -c, the data stays clean."""
+    code = ("import os, sys\n"
+            "import nncomp.compressor as c\n"
+            "for cls, name in ((c.Compressor, 'compress_stream'),\n"
+            "                  (c.Decompressor, 'decompress_stream')):\n"
+            "    def noisy(*a, _f=getattr(cls, name), **k):\n"
+            "        print('a library speaking', flush=True)\n"
+            "        os.write(1, b'C speaking\\n')\n"
+            "        return _f(*a, **k)\n"
+            "    setattr(cls, name, noisy)\n"
+            "from nncomp.cli.main import main\n"
+            "main(sys.argv[1:])\n")
+    cmd = [sys.executable, "-c", code, "-p", "test", "--no-fallback"]
+    p = run(cmd, "-c", input=TEXT, check_rc=0)
+    assert p.stdout[:4] == b"\x89NNC" and b"speaking" in p.stderr
+    assert b"speaking" not in p.stdout
+    p = run(cmd, "-dc", input=p.stdout, check_rc=0)
+    assert p.stdout == TEXT and p.stderr.count(b"speaking") == 2

@@ -53,6 +53,7 @@ def test_every_case_ends_in_a_documented_error_or_decodes_right(outcomes):
     ("vocab65536-B4096-bptt4096", "LimitError"), ("transformer-M65536-B4096-L16", "LimitError"),
     ("context6-B4096-bptt4096", "LimitError"), ("length-1e9-payload-3k", "LimitError"),
     ("dictionary-doubling", "CorruptDataError"), ("threads256-legit", "LimitError"),
+    ("warm4096-H1000", "LimitError"),
     ("unchanged", "ok"),
 ])
 def test_the_rows_of_the_issue(outcomes, case, outcome):

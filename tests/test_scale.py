@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
+import random
 import signal
 import subprocess
 import threading
@@ -56,10 +57,13 @@ def test_the_archive_is_the_same_for_any_processes_and_threads():
     for options in ({"threads": 3}, {"threads": 4, "workers": 2}):  # 3 × 1 and 2 × 2
         assert _archive(data, block_size=1500, **options) == one, options
     assert len(nncomp.info(one)) == 4 and {f.kind for f in nncomp.info(one)} == {"model"}
-    back = io.BytesIO()
-    assert nncomp.decompress_stream(io.BytesIO(one), back, threads=3) == len(data)
-    assert back.getvalue() == data
     assert nncomp.decompress(one, workers=2, threads=1) == data
+    # A stored frame large enough to stream in chunks, between model frames: written in order.
+    noise = random.Random(0).randbytes(1_200_000)
+    mixed = one + nncomp.compress(noise, "test") + one
+    back = io.BytesIO()
+    assert nncomp.decompress_stream(io.BytesIO(mixed), back, threads=2) == 2 * len(data) + len(noise)
+    assert back.getvalue() == data + noise + data
     empty = _archive(b"", threads=2)
     assert nncomp.decompress(empty, threads=2) == b""
 
@@ -221,3 +225,13 @@ def test_the_cli_takes_a_cluster_from_the_environment(nncomp_cmd, tmp_path, ray_
     out = subprocess.run([*nncomp_cmd, "-d", "-c", str(tmp_path / "f.nnc")], env=env,
                          check=True, timeout=300, capture_output=True).stdout
     assert out == src.read_bytes()
+
+
+@needs_ray
+def test_a_ray_cluster_runs_warm_chains(ray_cluster):
+    """Frames of warm chains as Ray tasks: each frame's network goes to the task of the frame
+    W after it; the archive and the decoding are the local ones."""
+    data = TEXT[:6000]
+    local = _archive(data, block_size=1000, threads=1, warm=2)
+    assert _archive(data, block_size=1000, cluster=ray_cluster.address, warm=2) == local
+    assert nncomp.decompress(local, cluster=ray_cluster.address) == data

@@ -123,12 +123,32 @@ def _input(name: str) -> Iterator[tuple[BinaryIO, Optional[int]]]:
 
 
 @contextlib.contextmanager
+def _stdout_for_data() -> Iterator[BinaryIO]:
+    """Standard output for the data alone: while it is written, what anything else prints (Ray's
+    driver prints its workers' errors to sys.stdout; a library may print) goes to stderr."""
+    sys.stdout.flush()
+    data = os.fdopen(os.dup(1), "wb")
+    saved_fd, saved = os.dup(1), sys.stdout
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    try:
+        yield data
+        data.flush()
+    finally:
+        sys.stdout = saved
+        os.dup2(saved_fd, 1)
+        os.close(saved_fd)
+        with contextlib.suppress(OSError):  # a broken pipe is reported once, by the flush
+            data.close()
+
+
+@contextlib.contextmanager
 def _output(o: Opts, target: str, like: Optional[str]) -> Iterator[BinaryIO]:
     """The destination, opened before the work starts so that nothing is computed for a
     target that cannot be written; a file target only appears once complete."""
     if target == "-":
-        yield sys.stdout.buffer
-        sys.stdout.buffer.flush()
+        with _stdout_for_data() as out:
+            yield out
         return
     if like is not None and os.path.exists(target) and os.path.samefile(like, target):
         raise NNCompError(f"{target}: refusing to overwrite the input")
@@ -374,6 +394,11 @@ def _codec_options(f):
         click.option("-B", "--block-size", type=Size(), default=None, metavar="SIZE",
                      help="Compress in independent blocks of SIZE bytes (k/M/G, Ki/Mi/Gi; "
                           "default 32Mi): memory grows with SIZE, never with the input."),
+        click.option("--warm", type=click.IntRange(0, 4096), default=0, metavar="W",
+                     help="Link blocks into W chains: a block's model starts from the one the "
+                          "block W before it ended with, so only the first W learn from nothing "
+                          "(smaller archives; W blocks at most run at once, and the archive "
+                          "decodes only from its start). 0: independent blocks (default)."),
         click.option("--checkpoint", metavar="FILE", type=click.Path(dir_okay=False),
                      help="Save progress to FILE (and FILE.frames); rerunning the same command "
                           "resumes from it and gives the same archive. One input only."),
@@ -411,6 +436,8 @@ def _make_file_command(name: str, fixed_mode: Optional[str], help_text: str) -> 
         o = _opts(fixed_mode or kw["mode"] or "compress", kw)
         if kw["checkpoint"] and (len(kw["files"]) > 1 or o.mode != "compress"):
             raise click.UsageError("--checkpoint takes a single input to compress")
+        if kw["checkpoint"] and kw["warm"]:
+            raise click.UsageError("--checkpoint does not keep --warm chains")
         sys.exit(run_files(o, kw["files"]))
     return cmd
 
@@ -436,7 +463,7 @@ def _opts(mode: str, kw: dict) -> Opts:
         comp = Compressor(
             _preset(kw), block_size=kw["block_size"] or DEFAULT_BLOCK_SIZE, threads=threads,
             device=kw["device"], verify=kw["verify"] or kw["rm"], fallback=not kw["no_fallback"],
-            workers=kw["workers"], cluster=kw["cluster"] or None,
+            workers=kw["workers"], cluster=kw["cluster"] or None, warm=kw["warm"],
         ) if mode == "compress" else None
         if mode != "compress" and not kw["cluster"]:
             determinism.check_device(kw["device"])

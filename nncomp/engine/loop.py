@@ -13,7 +13,7 @@ import math
 import os
 import time
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional, cast
 
 import numpy as np
 import torch
@@ -25,6 +25,9 @@ from ..format.coder import FIRST_CHECK, next_check
 from .determinism import torch_settings
 from .stack import PredictorStack
 from .streams import from_streams, segment_lengths, to_streams, token_buffer
+
+if TYPE_CHECKING:
+    from ..net.exact import ExactLSTM
 
 # progress(done_bytes, total_bytes, bits_so_far)
 Progress = Callable[[int, int, float], None]
@@ -39,6 +42,7 @@ class RunStats:
     bits: float  # sum of -log2 p over the coded symbols: the model's cross-entropy
     seconds: float
     updates: int
+    network: Optional[dict] = None  # the exact network at the end, where a warm frame may follow
 
 
 @dataclass
@@ -64,7 +68,7 @@ Decoder = float_coder.Decoder | rangecoder.Decoder
 
 def run(cfg: ModelConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, threads: int,
         device: str = "cpu", hooks: Hooks = Hooks(), resume: Optional[dict] = None,
-        max_bits: float = math.inf) -> RunStats:
+        max_bits: float = math.inf, warm: Optional[dict] = None) -> RunStats:
     """Code n symbols held (encoder) or to be written (decoder) in tok [L+1, B].
 
     On a GPU the network runs there; the token buffer, the integer models and the coder stay on
@@ -73,6 +77,9 @@ def run(cfg: ModelConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thr
     max_bits bounds the information decoded so far (Σ min(-log2 p, 24)): a decoder fed a
     damaged or lying archive stops as soon as it has read more than its payload can hold,
     instead of decoding garbage for as long as the header claims.
+
+    warm: the network a warm frame starts from (RunStats.network of an earlier run); with
+    cfg.warm the stats return this run's network at its end.
     """
     B, T = cfg.streams, cfg.bptt
     lens = segment_lengths(n, B)
@@ -85,7 +92,7 @@ def run(cfg: ModelConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thr
     with torch_settings(threads):
         if resume is not None:
             ctr.update(_counters(resume, ctr, L, T, n))
-        stack = PredictorStack(cfg, tok, n, dev, cuda_graphs(), resume)
+        stack = PredictorStack(cfg, tok, n, dev, cuda_graphs(), resume, warm)
         clock = _Clock(hooks.timings, dev)
         last_report = t0
         for t in range(ctr["t"], L):
@@ -112,7 +119,9 @@ def run(cfg: ModelConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thr
             if hooks.progress is not None and (t + 1 == L or time.perf_counter() - last_report > 0.25):
                 last_report = time.perf_counter()
                 hooks.progress(int(np.minimum(lens, t + 1).sum()), n, ctr["bits"])
-    return RunStats(n=n, bits=ctr["bits"], seconds=time.perf_counter() - t0, updates=stack.updates)
+    network = cast("ExactLSTM", stack.net).network() if cfg.warm else None
+    return RunStats(n=n, bits=ctr["bits"], seconds=time.perf_counter() - t0,
+                    updates=stack.updates, network=network)
 
 
 def _counters(resume: dict, fresh: dict, L: int, T: int, n: int) -> dict:
@@ -171,21 +180,22 @@ def _coder(cfg: ModelConfig):
 
 
 def encode(data: bytes | np.ndarray, cfg: ModelConfig, threads: int, device: str = "cpu",
-           hooks: Hooks = Hooks(), resume: Optional[dict] = None) -> tuple[bytes, RunStats]:
+           hooks: Hooks = Hooks(), resume: Optional[dict] = None,
+           warm: Optional[dict] = None) -> tuple[bytes, RunStats]:
     """Code bytes, or an array of symbols < cfg.vocab."""
     coder = _coder(cfg).Encoder(resume["sealed"] if resume else b"")
     tok = to_streams(data, cfg.streams, cfg.vocab)
-    stats = run(cfg, len(data), coder, tok, threads, device, hooks, resume)
+    stats = run(cfg, len(data), coder, tok, threads, device, hooks, resume, warm=warm)
     return coder.finish(), stats
 
 
 def decode(payload: bytes, n: int, cfg: ModelConfig, threads: int, device: str = "cpu",
-           hooks: Hooks = Hooks()) -> tuple[np.ndarray, RunStats]:
+           hooks: Hooks = Hooks(), warm: Optional[dict] = None) -> tuple[np.ndarray, RunStats]:
     """The n symbols coded in payload."""
     coder = _coder(cfg).Decoder(payload)
     tok = token_buffer(n, cfg.streams, cfg.vocab)
     # constriction's quantised probabilities are within a few % of the float ones in cost.
     max_bits = 1.05 * 8 * len(payload) + 4096
-    stats = run(cfg, n, coder, tok, threads, device, hooks, max_bits=max_bits)
+    stats = run(cfg, n, coder, tok, threads, device, hooks, max_bits=max_bits, warm=warm)
     coder.finish()
     return from_streams(tok, n), stats

@@ -33,7 +33,8 @@ class PredictorStack:
     decoder fills row by row as it decodes)."""
 
     def __init__(self, cfg: ModelConfig, tok: np.ndarray, n: int, device: torch.device,
-                 cuda_graphs: bool = True, resume: Optional[dict] = None):
+                 cuda_graphs: bool = True, resume: Optional[dict] = None,
+                 warm: Optional[dict] = None):
         B, T = cfg.streams, cfg.bptt
         L = tok.shape[0] - 1
         self.cfg, self.tok, self.device = cfg, tok, device
@@ -45,6 +46,8 @@ class PredictorStack:
         # The context features of a training block's rows and of the next row are kept.
         self.context = ContextModel(tok, n, cfg.vocab, cfg.context, T + 2) if cfg.context else None
         self.sse = SecondaryEstimate(B) if cfg.sse else None
+        if warm is not None:  # a warm frame: the network another frame ended with
+            cast("ExactLSTM", self.net).start_from(warm)
         if resume is not None:
             self._restore(resume)
         self.graphed = None

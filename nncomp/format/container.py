@@ -73,6 +73,9 @@ class Frame:
     fingerprint: dict | None = None
     dictionary: Dictionary | None = None  # model frames with config.vocab > 256
     symbols: int = 0  # model frames: how many symbols the payload codes
+    # Model frames of a warm chain (config.warm): the CRC-32 of the frame `warm` frames before,
+    # whose network this one starts from; None: it starts cold.
+    warm_from: Optional[int] = None
     size: int = 0  # bytes the frame takes in the archive
     # A large stored frame read with stream_stored: its data in bounded pieces, read from the
     # archive as they are taken (before the next frame), the CRC checked after the last one.
@@ -120,6 +123,16 @@ def _inflate_lzma(coded: bytes, length: int) -> bytes:
     if len(out) != length or not d.eof or d.unused_data:
         raise CorruptDataError("lzma frame decodes to the wrong length")
     return out
+
+
+# The warm section of a model frame whose config.warm > 0, after the dictionary section: 1 if
+# it starts from the network of the frame config.warm frames before it (0: cold), and that
+# frame's CRC-32, which the decoder checks against the frame it has there.
+WARM_SECTION = struct.Struct("<BI")
+
+
+def warm_section(warm_from: Optional[int]) -> bytes:
+    return WARM_SECTION.pack(0, 0) if warm_from is None else WARM_SECTION.pack(1, warm_from)
 
 
 def write_model(length: int, checksum: int, preset: str, cfg: ModelConfig, fp: dict,
@@ -354,6 +367,14 @@ def _parse_frame(r: _Reader, first: bool, max_length: int) -> Frame | None:
         grow = 2 if cfg.text_case else 1  # folding case at most doubles the bytes coded
         if not (symbols <= grow * length and length <= symbols * MAX_SYMBOL_LEN):
             raise CorruptDataError("frame header: symbol count does not fit the length")
+    warm_from = None
+    if cfg.warm:
+        if len(payload) < WARM_SECTION.size:
+            raise CorruptDataError("payload too short for its warm section")
+        flag, warm_crc = WARM_SECTION.unpack_from(payload)
+        if flag > 1 or (flag == 0 and warm_crc):
+            raise CorruptDataError("malformed warm section")
+        warm_from, payload = warm_crc if flag else None, payload[WARM_SECTION.size:]
     if cfg.streams > max(1, symbols):
         raise CorruptDataError("frame header: stream count does not fit the length")
     # Every coded symbol costs at least MIN_BITS_PER_SYMBOL, so a small payload cannot
@@ -361,7 +382,7 @@ def _parse_frame(r: _Reader, first: bool, max_length: int) -> Frame | None:
     if symbols * MIN_BITS_PER_SYMBOL > 8 * len(payload) + 64:
         raise CorruptDataError("header claims more output than the payload can hold")
     return Frame(KIND_MODEL, length, h["crc32"], payload, h["preset"], cfg, h["fingerprint"],
-                 dictionary, symbols)
+                 dictionary, symbols, warm_from)
 
 
 def iter_frames(buf: bytes | memoryview, max_length: int = MAX_LENGTH) -> Iterator[Frame]:

@@ -421,6 +421,16 @@ class ExactLSTM(nn.Module):
         self._cache = []
         self._refresh()
 
+    def network(self) -> dict:
+        """What a warm frame starts from: the weights and Adam's state, not the run's position
+        (a warm frame's learning-rate schedule starts again)."""
+        snap = self.snapshot()
+        return {"model": snap["model"], "optimizer": snap["optimizer"]}
+
+    def start_from(self, network: dict) -> None:
+        """Continue from another frame's network() (of a config with the same shapes)."""
+        self.restore({**network, "updates": 0})
+
 
 def _sums_by_index(index: torch.Tensor, values: torch.Tensor, size: int) -> torch.Tensor:
     """Sums of integer values [N, ...] by index [N] into [size, ...], in int64 (exact in any

@@ -1,0 +1,110 @@
+"""Warm chains (Compressor(warm=W), --warm W): frame k starts from the network frame k − W ended
+with. The archive is the same bytes serially and with workers, every way of reading it decodes
+it, and a frame whose predecessor is missing is an error, never garbage."""
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pytest
+
+import nncomp
+from nncomp.format import container
+
+from conftest import ALICE
+
+TEXT = ALICE.read_bytes()[:8000]
+BLOCK = 1000  # 8 frames
+
+
+def _archive(data: bytes, **options) -> bytes:
+    dst = io.BytesIO()
+    nncomp.compress_stream(io.BytesIO(data), dst, "test", fallback=False, block_size=BLOCK,
+                           **options)
+    return dst.getvalue()
+
+
+@pytest.fixture(scope="module")
+def warm2() -> bytes:
+    return _archive(TEXT, warm=2)
+
+
+def test_frames_start_from_the_frame_w_before(warm2):
+    frames = list(container.iter_frames(warm2))
+    assert len(frames) == 8 and all(f.config is not None and f.config.warm == 2 for f in frames)
+    assert [f.warm_from for f in frames[:2]] == [None, None]  # the first W start cold
+    assert [f.warm_from for f in frames[2:]] == [f.crc32 for f in frames[:-2]]
+
+
+def test_warm_frames_are_smaller_than_cold_ones(warm2):
+    cold = _archive(TEXT)
+    assert nncomp.decompress(cold) == TEXT
+    # The first W frames code the same bits as cold ones (their headers say warm: 2).
+    assert [bytes(f.data) for f in list(container.iter_frames(warm2))[:2]] == \
+        [bytes(f.data) for f in list(container.iter_frames(cold))[:2]]
+    sizes = [f.compressed for f in nncomp.info(warm2)]
+    cold_sizes = [f.compressed for f in nncomp.info(cold)]
+    assert sum(sizes[2:]) < 0.97 * sum(cold_sizes[2:]), (sizes, cold_sizes)
+
+
+def test_every_reader_decodes_a_warm_archive(warm2):
+    assert nncomp.decompress(warm2) == TEXT
+    out = io.BytesIO()
+    assert nncomp.decompress_stream(io.BytesIO(warm2), out) == len(TEXT) and out.getvalue() == TEXT
+    d = nncomp.Decompressor().decompressobj()
+    assert b"".join(d.decompress(warm2[i:i + 999]) for i in range(0, len(warm2), 999)) == TEXT
+    with nncomp.open(io.BytesIO(warm2)) as f:
+        f.seek(5 * BLOCK + 17)  # frames 0-4 are decoded (their chains go on), not returned
+        assert f.read(100) == TEXT[5 * BLOCK + 17:5 * BLOCK + 117]
+        f.seek(3)  # backwards: from the first frame again
+        assert f.read() == TEXT[3:]
+
+
+def test_workers_write_and_read_the_same_archive(warm2):
+    assert _archive(TEXT, warm=2, threads=2) == warm2  # 2 processes: one frame of each chain
+    assert _archive(TEXT, warm=2, threads=3, workers=3) == warm2  # the 3rd waits for a chain
+    assert nncomp.decompress(warm2, threads=2) == TEXT
+    out = io.BytesIO()
+    nncomp.decompress_stream(io.BytesIO(warm2), out, threads=3, workers=3)
+    assert out.getvalue() == TEXT
+
+
+def test_a_frame_without_its_predecessor_is_an_error(warm2):
+    frames = list(container.iter_frames(warm2))
+    tail = b"".join(bytes(warm2[sum(f.size for f in frames[:i]):][:frames[i].size])
+                    for i in range(1, len(frames)))
+    assert len(tail) == len(warm2) - frames[0].size
+    # Frame 2 of what is left starts from frame 1 of the archive, and finds frame 2 there.
+    with pytest.raises(nncomp.CorruptDataError, match="warm frame"):
+        nncomp.decompress(tail)
+    with pytest.raises(nncomp.CorruptDataError, match="warm frame"):
+        nncomp.decompress(tail, threads=2)
+    # A stored frame put in the chain's place: the frame after it has no network to start from.
+    stored = container.write_stored(TEXT[:BLOCK])
+    with pytest.raises(nncomp.CorruptDataError, match="warm frame"):
+        nncomp.decompress(stored + tail)
+
+
+def test_warm_needs_the_exact_engine_and_no_checkpoint(tmp_path):
+    from conftest import FLOAT_TEST
+    with pytest.raises(ValueError, match="exact engine"):
+        nncomp.Compressor("test", config=FLOAT_TEST, warm=2)
+    with pytest.raises(ValueError, match="checkpoint"):
+        nncomp.compress_stream(io.BytesIO(TEXT), io.BytesIO(), "test", warm=2,
+                               checkpoint=nncomp.Checkpoint(str(tmp_path / "ck")))
+
+
+def test_cli_warm_round_trip(warm2, tmp_path):
+    cmd = [sys.executable, "-m", "nncomp", "-p", "test", "--no-fallback", "-B", str(BLOCK)]
+    p = subprocess.run([*cmd, "--warm", "2", "-T", "2", "-c"], input=TEXT, capture_output=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stderr.decode()
+    assert p.stdout == warm2
+    p = subprocess.run([*cmd, "-dc", "-T", "2"], input=warm2, capture_output=True, timeout=300)
+    assert p.returncode == 0 and p.stdout == TEXT, p.stderr.decode()
+    src = tmp_path / "a"
+    src.write_bytes(TEXT)
+    p = subprocess.run([*cmd, "--warm", "2", "--checkpoint", str(tmp_path / "ck"), str(src)],
+                       capture_output=True, timeout=300)
+    assert p.returncode == 1 and b"--warm" in p.stderr
