@@ -2,10 +2,11 @@
 processes (`pip install nncomp[cluster]`).
 
 Each item becomes a task that asks for the CPUs (and, for a CUDA device, the GPU) it will use;
-Ray places it on a node, moves the block there and the frame back through its object store,
-and runs a task again where the worker running it died (a frame is a pure function of its
-block and options: the retry gives the same bytes). At most `in_flight` tasks are submitted and
-not yet collected, so memory stays bounded on both sides. Every node needs this nncomp release
+Ray places it on a node, moves the block there and the frame back through its object store
+(where a frame's network also waits for the frame of its warm chain after it), and runs a task
+again where the worker running it died (a frame is a pure function of its block and options:
+the retry gives the same bytes). At most `in_flight` tasks are submitted and not yet
+collected, so memory stays bounded on both sides. Every node needs this nncomp release
 installed (a task checks it): the nodes may otherwise differ in CPU, thread count or device,
 since the exact engine's frames are the same bytes everywhere.
 
@@ -43,11 +44,13 @@ def connect(address: str) -> Any:
     return ray
 
 
-def _task(fn: Callable[[Any], Any], item: Any, version: str) -> Any:
+def _task(fn: Callable[[Any], Any], item: tuple, version: str) -> Any:
     if version != __version__:
         raise NNCompError(f"this Ray node runs nncomp {__version__}, the client {version}: "
                           "install the same release on every node")
-    return fn(item)
+    ray = _ray()
+    # An item carries a link of an earlier task as its reference: its value, from the store.
+    return fn(tuple(ray.get(x) if isinstance(x, ray.ObjectRef) else x for x in item))
 
 
 class RayPool:
@@ -59,24 +62,30 @@ class RayPool:
         ray = connect(address)
         self._ray = ray
         self._remote = ray.remote(_task).options(name=TASK_NAME, num_cpus=cpus, num_gpus=gpus,
-                                                 max_retries=RETRIES, retry_exceptions=False)
+                                                 max_retries=RETRIES, retry_exceptions=False,
+                                                 num_returns=2)
         slots = int(ray.cluster_resources().get("CPU", 1) // max(cpus, 1))
         self.workers = max(1, slots)
 
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], in_flight: int = 0,
-            on_report: Optional[Report] = None) -> Iterator[Any]:
+    def map(self, fn: Callable[[tuple], tuple[Any, Any]], items: Iterable[tuple],
+            in_flight: int = 0, on_report: Optional[Report] = None) -> Iterator[tuple[Any, Any]]:
+        """workers.Pool.map for an fn that returns a pair (result, link) from a tuple: the link
+        (a frame's network, for the frame of its warm chain after it) stays in Ray's object
+        store, and comes as its reference, which a later item may carry (its task gets the
+        value; a lost one is made again from the task's lineage)."""
         ray = self._ray
 
-        def result(ref: Any) -> Any:
+        def result(refs: list) -> tuple[Any, Any]:
             try:
-                return ray.get(ref)
+                return ray.get(refs[0]), refs[1]
             except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
                     ray.exceptions.ObjectLostError) as e:
                 raise NNCompError(f"a Ray task failed {RETRIES + 1} times (its worker or "
                                   f"node died): {type(e).__name__}") from None
 
         return ordered(lambda item: self._remote.remote(fn, item, __version__), result, items,
-                       in_flight or 2 * self.workers, lambda ref: ray.cancel(ref, force=True))
+                       in_flight or 2 * self.workers,
+                       lambda refs: ray.cancel(refs[0], force=True))
 
     def __enter__(self) -> "RayPool":
         return self

@@ -184,9 +184,9 @@ class Compressor:
             # With warm chains at most W frames are out: frame k's job is made once frame
             # k - W's result is in (workers.ordered).
             jobs = ((remote, i, b, writer.chain.before(i)) for i, b in enumerate(blocks))
-            for i, (block_len, (blob, ci)) in enumerate(runner.map(
+            for i, ((block_len, blob, ci), link) in enumerate(runner.map(
                     _compress_block, jobs, in_flight=self.warm, on_report=show)):
-                writer.add(block_len, blob, ci)
+                writer.add(block_len, blob, ci, link)
                 tally.finish(i, block_len, 0.0 if math.isnan(ci.model_bits) else ci.model_bits)
                 show()
         return writer.info()
@@ -208,24 +208,26 @@ class Compressor:
 
 
 class Chain:
-    """The frames of warm chains a frame may start from, by their index in the archive: frame
-    k starts from frame k - W, W being its config's warm (nncomp/frame.py: WarmStart). Only
-    the last W are kept."""
+    """What the frames of W warm chains may start from, by their index in the archive: frame k
+    starts from frame k - W's link (nncomp/frame.py: WarmStart; on a Ray cluster, a reference
+    to it in the object store). Only the links a later frame may need are kept: the last W."""
 
-    def __init__(self) -> None:
-        self.links: dict[int, WarmStart] = {}
+    def __init__(self, w: int = 0) -> None:
+        self.w = w
+        self.links: dict[int, Any] = {}
 
-    def before(self, k: int) -> Optional[WarmStart]:
-        """What frame k may start from: frame k - W's end (None: it starts cold)."""
-        w = max((link.config.warm for link in self.links.values()), default=0)
+    def before(self, k: int, w: Optional[int] = None) -> Any:
+        """What frame k of chains of w (default W) may start from: frame k - w's link, or None
+        (it starts cold)."""
+        w = self.w if w is None else w
         return self.links.get(k - w) if w else None
 
-    def add(self, k: int, link: Optional[WarmStart]) -> None:
-        """Frame k is done: how it ended (None: not a model frame of a chain)."""
+    def add(self, k: int, link: Any, w: int = 0) -> None:
+        """Frame k, of chains of w, is done: how it ended (None: not a model frame of a chain)."""
+        self.w = max(self.w, w)
         if link is not None:
             self.links[k] = link
-        w = max((link.config.warm for link in self.links.values()), default=0)
-        for old in [i for i in self.links if i <= k - w]:
+        for old in [i for i in self.links if i <= k - self.w]:
             del self.links[old]
 
 
@@ -235,7 +237,7 @@ class FrameWriter:
 
     def __init__(self, compressor: Compressor, dst: BinaryIO):
         self.compressor, self.dst = compressor, dst
-        self.chain = Chain()
+        self.chain = Chain(compressor.warm)
         self.n = self.written = self.frames = 0
         self.bits, self.seconds = 0.0, 0.0
         self.kinds: set[str] = set()
@@ -247,10 +249,11 @@ class FrameWriter:
         self.add(len(block), blob, ci)
         return blob
 
-    def add(self, block_len: int, blob: bytes, ci: CompressInfo) -> None:
-        """Write a block's frame, compressed here or by a worker, and count it."""
+    def add(self, block_len: int, blob: bytes, ci: CompressInfo, link: Any = None) -> None:
+        """Write a block's frame, compressed here or by a worker, and count it. link: where its
+        warm chain goes on, where not ci.warm (a worker's frame)."""
         write_all(self.dst, blob)
-        self.chain.add(self.frames, ci.warm)
+        self.chain.add(self.frames, ci.warm if link is None else link)
         self.n, self.written, self.frames = self.n + block_len, self.written + len(blob), self.frames + 1
         self.kinds.add(ci.kind)
         self.seconds += ci.seconds
@@ -342,11 +345,13 @@ class _Remote:
 
 
 def _compress_block(job: tuple[_Remote, int, bytes, Optional[WarmStart]]
-                    ) -> tuple[int, tuple[bytes, CompressInfo]]:
-    """A worker's task: one block's frame (module level, so that it pickles)."""
+                    ) -> tuple[tuple[int, bytes, CompressInfo], Optional[WarmStart]]:
+    """A worker's task (module level, so that it pickles): one block's frame, and apart (a Ray
+    task leaves it in the object store) where its warm chain goes on."""
     remote, key, block, warm = job
-    return len(block), remote.here().compress_frame(
+    blob, ci = remote.here().compress_frame(
         block, progress=lambda done, n, bits: report(key, done, bits), warm=warm)
+    return (len(block), blob, dataclasses.replace(ci, warm=None)), ci.warm
 
 
 def _decode(job: tuple[_Remote, int, container.Frame, Optional[WarmStart]]
@@ -466,7 +471,7 @@ class Decompressor:
         chunks is written here once the frames before it are (it must be read before the next)."""
         (runner, remote), tally, keys = pool, Tally(), itertools.count()
         streamed: list[container.Frame] = []
-        chain, taken = Chain(), [0]  # the frames whose result is in
+        chain, taken = Chain(warm), [0]  # the frames whose result is in
 
         def show(key: int = -1, done: int = 0, bits: float = 0.0) -> None:
             if key >= 0:
@@ -484,7 +489,9 @@ class Decompressor:
                 if f.warm_from is not None and f.config is not None \
                         and k - f.config.warm >= taken[0]:
                     yield DRAIN  # the frame it starts from is still being decoded
-                yield remote, k, f, chain.before(k)
+                w = f.config.warm if f.config is not None else 0
+                chain.w = max(chain.w, w)  # archives written with other W may follow (cat)
+                yield remote, k, f, chain.before(k, w)
 
         with runner:
             while True:
@@ -535,8 +542,9 @@ class FrameReader:
         self.decompressor, self.chain, self.k = decompressor, Chain(), 0
 
     def decode(self, f: container.Frame, progress: Optional[Progress] = None) -> bytes:
-        data, link = self.decompressor.decode_linked(f, self.chain.before(self.k), progress)
-        self.chain.add(self.k, link)
+        w = f.config.warm if f.config is not None else 0
+        data, link = self.decompressor.decode_linked(f, self.chain.before(self.k, w), progress)
+        self.chain.add(self.k, link, w)
         self.k += 1
         return data
 

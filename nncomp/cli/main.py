@@ -129,7 +129,10 @@ def _stdout_for_data() -> Iterator[BinaryIO]:
     sys.stdout.flush()
     data = os.fdopen(os.dup(1), "wb")
     saved_fd, saved = os.dup(1), sys.stdout
-    os.dup2(2, 1)
+    try:
+        os.dup2(2, 1)
+    except OSError:  # stderr closed: nowhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
     sys.stdout = sys.stderr
     try:
         yield data
