@@ -269,9 +269,11 @@ class FrameInfo:
     preset: str
     config: Optional[dict]
     fingerprint: Optional[dict]
+    warm_start: bool = False  # a frame of warm chains that starts from frame k − config["warm"]
 
     @classmethod
     def of(cls, frame: container.Frame) -> "FrameInfo":
         cfg = frame.config if frame.kind == KIND_MODEL else None
         return cls(container.KIND_NAMES[frame.kind], frame.length, frame.size, frame.preset,
-                   dataclasses.asdict(cfg) if cfg else None, frame.fingerprint)
+                   dataclasses.asdict(cfg) if cfg else None, frame.fingerprint,
+                   frame.warm_from is not None)

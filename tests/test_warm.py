@@ -35,6 +35,7 @@ def test_frames_start_from_the_frame_w_before(warm2):
     assert len(frames) == 6 and all(f.config is not None and f.config.warm == 2 for f in frames)
     assert [f.warm_from for f in frames[:2]] == [None, None]  # the first W start cold
     assert [f.warm_from for f in frames[2:]] == [f.crc32 for f in frames[:-2]]
+    assert [f.warm_start for f in nncomp.info(warm2)] == [False, False] + [True] * 4
 
 
 def test_warm_frames_are_smaller_than_cold_ones(warm2):
@@ -90,6 +91,15 @@ def test_warm_needs_the_exact_engine_and_no_checkpoint(tmp_path):
                         "--checkpoint", str(tmp_path / "ck"), str(src)],
                        capture_output=True, timeout=300)
     assert p.returncode == 1 and b"--warm" in p.stderr
+
+
+def test_the_listing_says_where_each_frame_starts(warm2, tmp_path):
+    (tmp_path / "a.nnc").write_bytes(warm2)
+    p = subprocess.run([sys.executable, "-m", "nncomp", "-lv", str(tmp_path / "a.nnc")],
+                       capture_output=True, timeout=300)
+    rows = p.stdout.decode().splitlines()[2:]
+    assert [r.rsplit("warm: ", 1)[1] for r in rows] == ["cold", "cold"] + [
+        f"from frame {i}" for i in range(4)]
 
 
 def test_workers_write_and_read_the_same_archive(warm2):

@@ -275,7 +275,9 @@ def _list(o: Opts, label: str, frames: list) -> None:
             detail = (f"{f.kind}, check CRC-32" + (
                 f", {cfg['arch']} E{cfg['embed']} H{cfg['hidden']} L{cfg['layers']}, "
                 f"{cfg['streams']} streams, vocab {cfg['vocab']}, engine {fp.get('engine')} "
-                f"({where})" if cfg else ""))
+                f"({where})" if cfg else "") + (
+                (f", warm: from frame {i - cfg['warm']}" if f.warm_start else ", warm: cold")
+                if cfg.get("warm") else ""))
             click.echo(_list_row(f.compressed, f.length, 1, f.preset or f.kind,
                                  f"  frame {i}: {detail}"))
 
