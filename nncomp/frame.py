@@ -88,9 +88,15 @@ class WarmStart:
     dictionary: Optional[tokenizer.Dictionary]
     network: dict
 
+    # What a frame may change from the one it starts from: its length's stream count, and the
+    # rate schedule (presets.warm_start, and resolve's rule for few streams).
+    FREE = ("streams", "lr", "warmup", "lr_end", "lr_below", "lr_few", "float32_below")
+
     def fits(self, cfg: ModelConfig) -> bool:
-        """Whether a frame of config cfg can start from this network: the same shapes."""
-        return (cfg.vocab, cfg.text_case) == (self.config.vocab, self.config.text_case)
+        """Whether a frame of config cfg can start from this network: the same network and
+        training in every other field."""
+        same = {f: getattr(self.config, f) for f in self.FREE}
+        return dataclasses.replace(cfg, **same) == self.config
 
 
 def prepare(data: bytes, recipe: ModelConfig, device: str, warm: Optional[WarmStart] = None

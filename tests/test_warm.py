@@ -78,6 +78,18 @@ def test_a_frame_without_its_predecessor_is_an_error(warm2):
         nncomp.decompress(stored + tail)
 
 
+def test_a_predecessor_of_another_shape_is_refused(warm2):
+    """A well-formed archive whose warm frame names its predecessor's CRC but has another
+    network (a wider LSTM here) is refused as damage, never fed the wrong weights."""
+    import hostile
+    frames = list(container.iter_frames(warm2))
+    at = [sum(f.size for f in frames[:i]) for i in range(len(frames) + 1)]
+    h, payload = hostile.split(warm2[at[2]:at[3]])
+    wide = hostile.join(hostile._with(h, config__hidden=32), payload)
+    with pytest.raises(nncomp.CorruptDataError, match="warm frame"):
+        nncomp.decompress(warm2[:at[2]] + wide + warm2[at[3]:])
+
+
 def test_warm_needs_the_exact_engine_and_no_checkpoint(tmp_path):
     from conftest import FLOAT_TEST
     with pytest.raises(ValueError, match="exact engine"):
