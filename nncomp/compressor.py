@@ -222,9 +222,12 @@ class Chain:
         w = self.w if w is None else w
         return self.links.get(k - w) if w else None
 
-    def add(self, k: int, link: Any, w: int = 0) -> None:
-        """Frame k, of chains of w, is done: how it ended (None: not a model frame of a chain)."""
+    def join(self, w: int) -> None:
+        """Frames of chains of w follow (an archive of another W may follow, as with cat)."""
         self.w = max(self.w, w)
+
+    def add(self, k: int, link: Any) -> None:
+        """Frame k is done: how it ended (None: not a model frame of a chain)."""
         if link is not None:
             self.links[k] = link
         for old in [i for i in self.links if i <= k - self.w]:
@@ -364,7 +367,7 @@ def _decode(job: tuple[_Remote, int, container.Frame, Optional[WarmStart]]
 
 def _warm(frames: list[container.Frame]) -> int:
     """W of the warm chains among frames (0: none)."""
-    return max((f.config.warm for f in frames if f.config is not None), default=0)
+    return max((f.warm for f in frames), default=0)
 
 
 def _write(dst: Optional[BinaryIO], data: bytes) -> None:
@@ -486,12 +489,10 @@ class Decompressor:
                 if f.chunks is not None:
                     streamed.append(f)
                     return
-                if f.warm_from is not None and f.config is not None \
-                        and k - f.config.warm >= taken[0]:
+                if f.warm_from is not None and k - f.warm >= taken[0]:
                     yield DRAIN  # the frame it starts from is still being decoded
-                w = f.config.warm if f.config is not None else 0
-                chain.w = max(chain.w, w)  # archives written with other W may follow (cat)
-                yield remote, k, f, chain.before(k, w)
+                chain.join(f.warm)
+                yield remote, k, f, chain.before(k, f.warm)
 
         with runner:
             while True:
@@ -542,9 +543,10 @@ class FrameReader:
         self.decompressor, self.chain, self.k = decompressor, Chain(), 0
 
     def decode(self, f: container.Frame, progress: Optional[Progress] = None) -> bytes:
-        w = f.config.warm if f.config is not None else 0
-        data, link = self.decompressor.decode_linked(f, self.chain.before(self.k, w), progress)
-        self.chain.add(self.k, link, w)
+        self.chain.join(f.warm)
+        data, link = self.decompressor.decode_linked(f, self.chain.before(self.k, f.warm),
+                                                     progress)
+        self.chain.add(self.k, link)
         self.k += 1
         return data
 
@@ -557,7 +559,7 @@ class FrameReader:
     @staticmethod
     def needed(f: container.Frame) -> bool:
         """Whether f must be decoded for the frames after it: a model frame of a warm chain."""
-        return f.config is not None and f.config.warm > 0
+        return f.warm > 0
 
 
 class DecompressionObj:

@@ -99,21 +99,37 @@ class WarmStart:
         return dataclasses.replace(cfg, **same) == self.config
 
 
-def prepare(data: bytes, recipe: ModelConfig, device: str, warm: Optional[WarmStart] = None
+def prepare(data: bytes, recipe: ModelConfig, device: str
             ) -> tuple[ModelConfig, bytes | np.ndarray, Optional[tokenizer.Dictionary]]:
     """What the engine codes for data on device: the config that runs (as a header stores it),
-    the symbols (data itself, or a text dictionary's) and the dictionary (or None). With warm,
-    data is spelt with the dictionary of the frame it starts from, where that one has one."""
+    the symbols (data itself, or a text dictionary's) and the dictionary (or None)."""
     dictionary, symbols = None, data  # type: Optional[tokenizer.Dictionary], bytes | np.ndarray
-    spelt = warm.dictionary.encode(data) if warm is not None and warm.dictionary else None
-    if warm is not None and warm.dictionary is not None and spelt is not None:
-        dictionary, symbols = warm.dictionary, spelt
-    elif (merges := dictionary_size(recipe, data)) > 0:
+    if (merges := dictionary_size(recipe, data)) > 0:
         dictionary, symbols = tokenizer.build(data, merges, recipe.text_case)
+    return _resolved(recipe, symbols, dictionary, device), symbols, dictionary
+
+
+def prepare_warm(data: bytes, recipe: ModelConfig, device: str, warm: WarmStart
+                 ) -> tuple[ModelConfig, bytes | np.ndarray, Optional[tokenizer.Dictionary],
+                            Optional[WarmStart]]:
+    """prepare() for a frame that may start from warm: spelt with warm's dictionary where it
+    can be, and warm where its network fits the frame's config (presets.warm_start's then), or
+    None: the frame starts cold."""
+    if warm.dictionary is not None and (spelt := warm.dictionary.encode(data)) is not None:
+        cfg = _resolved(recipe, spelt, warm.dictionary, device)
+        if warm.fits(cfg):
+            return presets.warm_start(cfg), spelt, warm.dictionary, warm
+    cfg, symbols, dictionary = prepare(data, recipe, device)
+    if warm.fits(cfg):
+        return presets.warm_start(cfg), symbols, dictionary, warm
+    return cfg, symbols, dictionary, None
+
+
+def _resolved(recipe: ModelConfig, symbols: bytes | np.ndarray,
+              dictionary: Optional[tokenizer.Dictionary], device: str) -> ModelConfig:
     vocab, case = (dictionary.vocab, bool(dictionary.case)) if dictionary else (recipe.vocab, False)
-    cfg = presets.resolve(recipe, len(symbols), vocab=vocab, text_case=case,
-                          bf16=determinism.native_bf16(device))
-    return cfg, symbols, dictionary
+    return presets.resolve(recipe, len(symbols), vocab=vocab, text_case=case,
+                           bf16=determinism.native_bf16(device))
 
 
 # xz -9e costs ~1 s per MB, 10 % of preset fast's time. A fast LZMA2 pass (a tenth of that) over
@@ -167,12 +183,10 @@ def encode(data: bytes, recipe: ModelConfig, preset: str, *, threads: int, devic
         blob = min(_fallbacks(data, 1 << 62), key=len)
         return blob, CompressInfo(len(data), len(blob), container.kind_name(blob), math.nan, 0.0,
                                   None)
-    cfg, symbols, dictionary = prepare(data, recipe, device, warm)
-    if warm is not None and not warm.fits(cfg):  # another vocabulary: this frame starts cold
-        warm = None
+    if warm is None:
         cfg, symbols, dictionary = prepare(data, recipe, device)
-    if warm is not None:
-        cfg = presets.warm_start(cfg)
+    else:
+        cfg, symbols, dictionary, warm = prepare_warm(data, recipe, device, warm)
     section = dictionary.to_section(len(symbols)) if dictionary else b""
     if cfg.warm:
         section += container.warm_section(warm.crc32 if warm else None)

@@ -127,8 +127,7 @@ def _stdout_for_data() -> Iterator[BinaryIO]:
     """Standard output for the data alone: while it is written, what anything else prints (Ray's
     driver prints its workers' errors to sys.stdout; a library may print) goes to stderr."""
     sys.stdout.flush()
-    data = os.fdopen(os.dup(1), "wb")
-    saved_fd, saved = os.dup(1), sys.stdout
+    data, saved = os.fdopen(os.dup(1), "wb"), sys.stdout
     try:
         os.dup2(2, 1)
     except OSError:  # stderr closed: nowhere
@@ -139,8 +138,7 @@ def _stdout_for_data() -> Iterator[BinaryIO]:
         data.flush()
     finally:
         sys.stdout = saved
-        os.dup2(saved_fd, 1)
-        os.close(saved_fd)
+        os.dup2(data.fileno(), 1)
         with contextlib.suppress(OSError):  # a broken pipe is reported once, by the flush
             data.close()
 

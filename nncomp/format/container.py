@@ -81,6 +81,11 @@ class Frame:
     # archive as they are taken (before the next frame), the CRC checked after the last one.
     chunks: Optional[Iterator[bytes]] = None
 
+    @property
+    def warm(self) -> int:
+        """W of the warm chains this frame belongs to (0: none; config.warm)."""
+        return self.config.warm if self.config is not None else 0
+
 
 def crc32(data: bytes) -> int:
     return zlib.crc32(data) & 0xFFFFFFFF
