@@ -83,9 +83,9 @@ def test_preset_from_the_environment(tmp_path):
 def test_threads_zero_means_every_core_and_changes_no_byte(tmp_path):
     src = tmp_path / "f"
     src.write_bytes(TEXT)
-    assert run("-p", "test", "--no-fallback", "-T0", "-c", str(src)).stdout == \
-        run("-p", "test", "--no-fallback", "-T1", "-c", str(src)).stdout
-    assert run("-p", "test", "--no-fallback", "-T0", str(src)).returncode == 0
+    every = run("-p", "test", "--no-fallback", "-T0", "-c", str(src)).stdout
+    assert every == run("-p", "test", "--no-fallback", "-T1", "-c", str(src)).stdout
+    (tmp_path / "f.nnc").write_bytes(every)
     assert hostile.split((tmp_path / "f.nnc").read_bytes())[0]["fingerprint"] == {"engine": 3}
     p = run("-dc", "-T", "1", str(tmp_path / "f.nnc"))
     assert p.stdout == TEXT and not p.stderr
