@@ -69,6 +69,9 @@ class ExactLSTM(nn.Module):
         self.updates = 0
         self.total_updates = 0
         self._cache: list[dict] = []
+        # On the CPU each step writes its probabilities into row len(_cache) of one [T, B, V]
+        # buffer, which training reads whole (no stacking of T rows).
+        self._probs = torch.empty(0, dtype=torch.float64)
         self._refresh()
 
     def _initial(self) -> dict[str, torch.Tensor]:
@@ -226,7 +229,9 @@ class ExactLSTM(nn.Module):
                       bucket: torch.Tensor | None, ctx: tuple | None) -> tuple:
         """_output after the head's product, in one numba loop (the same operations)."""
         B, V = out.shape[0], self.cfg.vocab
-        p64 = torch.empty(B, V, dtype=torch.float64)
+        if self._probs.shape[1:] != (B, V):
+            self._probs = torch.empty(self.cfg.bptt, B, V, dtype=torch.float64)
+        p64 = self._probs[len(self._cache)]  # [B, V]
         p32 = torch.empty(B, V, dtype=torch.float32)
         cand, cbkt = (ctx[0].numpy(), ctx[1].numpy()) if ctx is not None else (
             np.zeros((B, 0), np.int64), np.zeros((B, 0), np.int64))
@@ -289,6 +294,11 @@ class ExactLSTM(nn.Module):
 
     def _output_grad(self, recs: list[dict], targets: torch.Tensor) -> torch.Tensor:
         """dloss/dlogits = p - onehot, as integers on the 2^-GB grid [T, B, V]."""
+        if self._fused:
+            T = len(recs)
+            gq = torch.empty(T, *self._probs.shape[1:], dtype=torch.float64)
+            fused.output_grad(self._probs[:T].numpy(), targets.numpy(), 2.0**GB, gq.numpy())
+            return gq
         g = torch.stack([r["p"] for r in recs])  # [T, B, V]
         hit = g.gather(2, targets.unsqueeze(2)) - 1.0
         g.scatter_(2, targets.unsqueeze(2), hit)
@@ -303,7 +313,7 @@ class ExactLSTM(nn.Module):
         w, _ = self._head
         head_w = (hcat.t() @ g2) * 2.0 ** -(GB + AB)  # [L·H, V]
         head_b = g2.sum(0) * 2.0**-GB  # [V]
-        dh = (g2 @ w[:, :V].t()) * 2.0 ** -(GB + WB)  # [N, L·H]
+        dh = (w[:, :V] @ g2.t()).t().contiguous() * 2.0 ** -(GB + WB)  # [N, L·H]
         if cfg.match:
             pred = torch.stack([r["pred"] for r in recs])  # [T, B]
             bucket = torch.stack([r["bucket"] for r in recs])

@@ -135,6 +135,21 @@ def inputs(emb, memb, lemb, prev, pred, bucket, xmax, scale, x):
 
 
 @njit(cache=True)
+def output_grad(p, targets, scale, out):
+    """exact.ExactLSTM._output_grad: out = round((p − onehot(target))·scale), p and out
+    [T, B, V], targets [T, B]; p − 1 at the target, then the product, then the rounding."""
+    T, B, V = p.shape
+    for t in range(T):
+        for b in range(B):
+            y = targets[t, b]
+            for v in range(V):
+                x = p[t, b, v]
+                if v == y:
+                    x = x - 1.0
+                out[t, b, v] = np.rint(x * scale)
+
+
+@njit(cache=True)
 def quantize_dynamic(x, gb, out):
     """fixed.quantize_dynamic on a C-contiguous float64 array: out = round(x·2^(gb - e)) with e
     the exponent of max|x| (max|x| = m·2^e, 1/2 <= m < 1); returns the scale 2^(e - gb)."""
