@@ -52,10 +52,10 @@ class Compressor:
     "HOST:PORT", "ray://HOST:PORT" or "local"). The archive is the same bytes whatever the
     processes, threads or machines.
 
-    warm W > 0 links frames into W warm chains: frame k starts from the network (and the text
-    dictionary) frame k − W ended with, so only the first W frames learn from nothing; at most
-    W frames then run at once, compressing or decompressing, and an archive decodes only from
-    its start. 0: every frame starts cold and decodes alone."""
+    warm W > 0 links frames into W warm chains: frame k starts from the network, the context
+    statistics and the text dictionary frame k − W ended with, so only the first W frames learn
+    from nothing; at most W frames then run at once, compressing or decompressing, and an
+    archive decodes only from its start. 0: every frame starts cold and decodes alone."""
     preset: str = presets.DEFAULT_PRESET
     block_size: int = DEFAULT_BLOCK_SIZE
     threads: Optional[int] = None
@@ -90,7 +90,9 @@ class Compressor:
     def recipe(self) -> ModelConfig:
         """The recipe each frame's config is resolved from (presets.resolve)."""
         cfg = self.config or presets.get(self.preset, self.device)
-        return dataclasses.replace(cfg, warm=self.warm) if self.warm else cfg
+        if not self.warm:
+            return cfg
+        return dataclasses.replace(cfg, warm=self.warm, warm_context=cfg.context > 0)
 
     def compress(self, data: bytes) -> bytes:
         """data as one frame (whatever block_size)."""

@@ -61,7 +61,7 @@ BOUNDS = {
 OPTIONAL = {"text_vocab": 0, "train_head_dtype": "", "context": 0, "arch": "lstm", "heads": 0,
             "memory": 0, "float32_below": 0, "lr_end": 0.0, "text_case": False,
             "sse": False, "lr_below": 0, "lr_few": 0.0, "reuse_probs": False, "exact": False,
-            "warm": 0}
+            "warm": 0, "warm_context": False}
 ARCHS = ("lstm", "transformer")
 
 
@@ -110,6 +110,9 @@ class ModelConfig:
     # Frames of one stream in warm chains: a frame may start from the network the frame `warm`
     # frames before it ended with (its payload says whether it does; nncomp/frame.py). 0 = cold.
     warm: int = 0
+    # A warm frame also starts from the context statistics that frame ended with (their table
+    # size too). False: its tables start empty (the rule of warm archives written before it).
+    warm_context: bool = False
 
     def to_dict(self) -> dict:
         """Every field, except optional ones at their default (older archives read the same)."""
@@ -170,6 +173,8 @@ class ModelConfig:
             raise ValueError("the exact engine runs the LSTM, with float32 named as its dtypes")
         if self.warm and not self.exact:
             raise ValueError("warm chains need the exact engine")
+        if self.warm_context and not (self.warm and self.context):
+            raise ValueError("warm_context needs warm chains and context statistics")
         if self.exact and self.streams and not all(exact_sums_fit(*s) for s in self.exact_shapes()):
             raise ValueError("the exact engine cannot hold these shapes' sums exactly")
         for dt in self.dtypes():

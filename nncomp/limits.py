@@ -90,8 +90,13 @@ def cost(cfg: ModelConfig, symbols: int, length: int) -> Cost:
         # the decoded symbols in input order, their bytes and a copy
         "output": 2 * length + symbols * (1 if V <= 256 else 2),
     }
+    # Context tables: 2^bits slots per order, by this frame's length, or its predecessor's
+    # (any up to 2^20) where a warm frame starts from that one's statistics.
+    ctx_bits = 20 if cfg.warm_context else min(20, max(16, (max(symbols, 1) - 1).bit_length(),
+                                                       (V - 1).bit_length()))
+    ctx_tables = cfg.context * (1 << ctx_bits) * (4 * _SLOT + 2)
     if cfg.warm:  # the networks (weights, Adam's moments) of the W frames before, kept for chains
-        mem["warm chains"] = cfg.warm * 3 * 8 * P
+        mem["warm chains"] = cfg.warm * (3 * 8 * P + (ctx_tables if cfg.warm_context else 0))
     F = L * H if cfg.arch == "lstm" else H
     if cfg.arch == "lstm":
         # per training block: gates and states of every layer, with their gradients
@@ -108,9 +113,7 @@ def cost(cfg: ModelConfig, symbols: int, length: int) -> Cost:
         bits = min(22, max(10, (2 * max(symbols, 1) - 1).bit_length()))
         mem["match"] = 8 * (1 << bits) + 5 * rows * B + 24 * B
     if cfg.context:
-        bits = min(20, max(16, (max(symbols, 1) - 1).bit_length(), (V - 1).bit_length()))
-        mem["context"] = (cfg.context * (1 << bits) * (4 * _SLOT + 2)
-                          + 2 * 8 * (T + 2) * B * cfg.context * _TOP)
+        mem["context"] = ctx_tables + 2 * 8 * (T + 2) * B * cfg.context * _TOP
     step = 2 * P  # a step: every weight once, multiply and add
     if cfg.arch == "transformer":
         step += 4 * L * cfg.memory * H  # attention over the memory

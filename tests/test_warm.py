@@ -3,6 +3,7 @@ with. The archive is the same bytes serially and with workers, every way of read
 it, and a frame whose predecessor is missing is an error, never garbage."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import subprocess
 import sys
@@ -12,7 +13,9 @@ import pytest
 import nncomp
 from nncomp.format import container
 
-from conftest import ALICE
+from conftest import ALICE, ROOT
+
+DATA = ROOT / "tests" / "data"
 
 TEXT = ALICE.read_bytes()[:6000]
 BLOCK = 1000  # 6 frames
@@ -36,6 +39,24 @@ def test_frames_start_from_the_frame_w_before(warm2):
     assert [f.warm_from for f in frames[:2]] == [None, None]  # the first W start cold
     assert [f.warm_from for f in frames[2:]] == [f.crc32 for f in frames[:-2]]
     assert [f.warm_start for f in nncomp.info(warm2)] == [False, False] + [True] * 4
+    assert all(f.config.warm_context for f in frames)  # type: ignore[union-attr]
+
+
+def test_an_archive_written_before_warm_context_decodes_by_its_rules():
+    """Warm chains of nncomp 0.2.0 before warm_context (tests/data, written by 05c3581): their
+    warm frames start with empty context statistics, and still decode. Today's frames, which
+    start from their predecessor's statistics, are smaller on the same input."""
+    old = (DATA / "alice-3000-test-warm1-0.2.0.nnc").read_bytes()
+    assert nncomp.decompress(old) == ALICE.read_bytes()[:3000]
+    frames = list(container.iter_frames(old))
+    assert [f.warm_from is not None for f in frames] == [False, True, True]
+    assert not any(f.config.warm_context for f in frames)  # type: ignore[union-attr]
+    now = _archive(ALICE.read_bytes()[:3000], warm=1)
+    assert nncomp.decompress(now) == ALICE.read_bytes()[:3000]
+    old_sizes, sizes = ([len(f.data) for f in container.iter_frames(a)][1:] for a in (old, now))
+    assert all(n < o for n, o in zip(sizes, old_sizes)), (sizes, old_sizes)
+    with pytest.raises(ValueError, match="warm_context"):
+        dataclasses.replace(frames[0].config, warm=0, warm_context=True).check()  # type: ignore[arg-type]
 
 
 def test_warm_frames_are_smaller_than_cold_ones(warm2):

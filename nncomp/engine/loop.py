@@ -13,7 +13,7 @@ import math
 import os
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Optional, cast
+from typing import Callable, Optional
 
 import numpy as np
 import torch
@@ -25,9 +25,6 @@ from ..format.coder import FIRST_CHECK, next_check
 from .determinism import torch_settings
 from .stack import PredictorStack
 from .streams import from_streams, segment_lengths, to_streams, token_buffer
-
-if TYPE_CHECKING:
-    from ..net.exact import ExactLSTM
 
 # progress(done_bytes, total_bytes, bits_so_far)
 Progress = Callable[[int, int, float], None]
@@ -119,7 +116,7 @@ def run(cfg: ModelConfig, n: int, coder: Encoder | Decoder, tok: np.ndarray, thr
             if hooks.progress is not None and (t + 1 == L or time.perf_counter() - last_report > 0.25):
                 last_report = time.perf_counter()
                 hooks.progress(int(np.minimum(lens, t + 1).sum()), n, ctr["bits"])
-    network = cast("ExactLSTM", stack.net).network() if cfg.warm else None
+    network = stack.warm_network() if cfg.warm else None
     return RunStats(n=n, bits=ctr["bits"], seconds=time.perf_counter() - t0,
                     updates=stack.updates, network=network)
 

@@ -44,7 +44,9 @@ class PredictorStack:
         self.state = self.net.initial_state(B)
         self.match = MatchModel(tok, n, cfg.vocab) if cfg.match else None
         # The context features of a training block's rows and of the next row are kept.
-        self.context = ContextModel(tok, n, cfg.vocab, cfg.context, T + 2) if cfg.context else None
+        self.context = ContextModel(tok, n, cfg.vocab, cfg.context, T + 2,
+                                    warm.get("context") if warm and cfg.warm_context else None
+                                    ) if cfg.context else None
         self.sse = SecondaryEstimate(B) if cfg.sse else None
         if warm is not None:  # a warm frame: the network another frame ended with
             cast("ExactLSTM", self.net).start_from(warm)
@@ -62,6 +64,14 @@ class PredictorStack:
     @property
     def updates(self) -> int:
         return self.net.updates
+
+    def warm_network(self) -> dict:
+        """What the frame cfg.warm frames later starts from: the network's weights and Adam's
+        state, with cfg.warm_context the context statistics' tables too."""
+        out = cast("ExactLSTM", self.net).network()
+        if self.cfg.warm_context and self.context is not None:
+            out["context"] = self.context.tables()
+        return out
 
     def _row_models(self) -> list:
         return [m for m in (self.match, self.context, self.sse) if m is not None]

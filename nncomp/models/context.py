@@ -135,11 +135,16 @@ class ContextModel(RowModel):
 
     STATE = ("sym", "cnt", "tag", "cur", "cand", "cbkt")
 
-    def __init__(self, tok: np.ndarray, n: int, vocab: int, orders: int, rows: int):
+    TABLES = ("sym", "cnt", "tag")  # what a warm frame starts from (tables())
+
+    def __init__(self, tok: np.ndarray, n: int, vocab: int, orders: int, rows: int,
+                 warm: dict | None = None):
         self.tok, self.rows = tok, rows
         B = tok.shape[1]
         # Order 1 indexes its slots by symbol; higher orders hash into the same number of slots.
         self.bits = int(min(20, max(16, (max(n, 1) - 1).bit_length(), (vocab - 1).bit_length())))
+        if warm is not None:  # another frame's tables(): their size, and (below) their counts
+            self.bits = int(warm["tag"].shape[1]).bit_length() - 1
         slots = 1 << self.bits
         self.sym = np.zeros((orders, slots, SLOT), np.uint16)
         self.cnt = np.zeros((orders, slots, SLOT), np.uint16)
@@ -148,6 +153,14 @@ class ContextModel(RowModel):
         # int64: torch indexes with them as they are, without a conversion per step.
         self.cand = np.zeros((rows, B, orders * TOP), np.int64)
         self.cbkt = np.full((rows, B, orders * TOP), orders * BUCKETS, np.int64)
+        if warm is not None:
+            for k in self.TABLES:
+                getattr(self, k)[...] = warm[k]
+
+    def tables(self) -> dict[str, np.ndarray]:
+        """The counts by context, without the streams' positions: what a frame that starts
+        from this one's statistics takes (the arrays themselves, not copies)."""
+        return {k: getattr(self, k) for k in self.TABLES}
 
     def observe(self, r: int, k: int, sym: np.ndarray | None = None) -> None:
         """Row r has been coded for the first k streams (sym, also in the token buffer):
