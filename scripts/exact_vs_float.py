@@ -3,7 +3,7 @@
 same recipe on the float engine (engine 2, the presets before it), in one run on one machine,
 whole-file round trips verified. JSON lines on stdout, progress on stderr.
 
-    .venv/bin/python scripts/exact_vs_float.py PRESET FILE[:BYTES] [FILE[:BYTES] ...]
+    [THREADS=2] .venv/bin/python scripts/exact_vs_float.py PRESET FILE[:BYTES] [FILE[:BYTES] ...]
 
 MB = 10^6; speeds against the uncompressed size. The float recipes below are the presets as
 they were before the exact engine (git show 3f3795f:nncomp/presets.py).
@@ -35,15 +35,20 @@ def recipe(preset: str, exact: bool) -> nncomp.ModelConfig:
     return cfg if exact else dataclasses.replace(cfg, exact=False, **FLOAT_RECIPES[preset])
 
 
+# Both engines run this many torch threads (the exact engine's default follows the free cores,
+# the float engine's is fixed): the same for both rows of a file.
+THREADS = int(os.environ.get("THREADS", "2"))
+
+
 def measure(preset: str, path: str, limit: int | None, exact: bool) -> dict:
     with open(path, "rb") as f:
         data = f.read(limit) if limit else f.read()
-    c = nncomp.Compressor(preset, config=recipe(preset, exact), fallback=False)
+    c = nncomp.Compressor(preset, config=recipe(preset, exact), fallback=False, threads=THREADS)
     t = time.perf_counter()
     blob = c.compress(data)
     tc = time.perf_counter() - t
     t = time.perf_counter()
-    out = nncomp.Decompressor().decompress(blob)
+    out = nncomp.Decompressor(threads=THREADS).decompress(blob)
     td = time.perf_counter() - t
     assert out == data, "round trip failed"
     return {"preset": preset, "engine": 3 if exact else 2, "file": os.path.basename(path),
@@ -54,7 +59,7 @@ def measure(preset: str, path: str, limit: int | None, exact: bool) -> dict:
 def main() -> int:
     preset, files = sys.argv[1], sys.argv[2:]
     cpu, isa = cpu_info()
-    meta = {"cpu": cpu, "isa": isa, "threads": nncomp.Compressor(preset).nthreads,
+    meta = {"cpu": cpu, "isa": isa, "threads": THREADS,
             "nncomp": nncomp.__version__}
     print(json.dumps({"meta": meta}), flush=True)
     for spec in files:
