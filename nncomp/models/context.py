@@ -142,9 +142,9 @@ class ContextModel(RowModel):
         self.tok, self.rows = tok, rows
         B = tok.shape[1]
         # Order 1 indexes its slots by symbol; higher orders hash into the same number of slots.
-        self.bits = int(min(20, max(16, (max(n, 1) - 1).bit_length(), (vocab - 1).bit_length())))
-        if warm is not None:  # another frame's tables(): their size, and (below) their counts
-            self.bits = int(warm["tag"].shape[1]).bit_length() - 1
+        # A warm start takes another frame's tables(): their size, and (below) their counts.
+        self.bits = int(warm["tag"].shape[1]).bit_length() - 1 if warm is not None else \
+            int(min(20, max(16, (max(n, 1) - 1).bit_length(), (vocab - 1).bit_length())))
         slots = 1 << self.bits
         self.sym = np.zeros((orders, slots, SLOT), np.uint16)
         self.cnt = np.zeros((orders, slots, SLOT), np.uint16)
