@@ -8,14 +8,17 @@ The cores a run may use are split between processes and torch threads (`split`):
 block that can run at once, since separate processes scale where the small per-step GEMMs of
 one model do not; what is left over becomes threads inside each.
 
-Workers are started with "spawn": a forked copy of a process that has loaded torch can hang
-in OpenMP's thread pool. At most `in_flight` items are read ahead, so memory stays bounded for
-files and pipes alike. A task reports its progress with `report`; the parent adds up every
-worker's while it waits.
+Workers are forked from multiprocessing's "forkserver", a process that has imported torch and
+nncomp but never run a torch operation: a worker starts in milliseconds instead of importing
+torch (~2 s each; the server imports it once per parent process), and no OpenMP thread pool is
+copied (a fork of a process that has run torch's threads can hang in it). At most `in_flight`
+items are read ahead, so memory stays bounded for files and pipes alike. A task reports its
+progress with `report`; the parent adds up every worker's while it waits.
 """
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue as queue_mod
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor, wait
@@ -80,22 +83,33 @@ def report(key: Any, done: int, bits: float) -> None:
         _reports.put((key, done, bits))
 
 
-def _start_worker(reports: Any) -> None:
+# Imported once in the server that workers are forked from: what a frame's coding needs.
+PRELOAD = ["nncomp.compressor", "nncomp.frame", "nncomp.engine.loop"]
+
+
+def _start_worker(reports: Any, env: dict[str, str]) -> None:
     global _reports
     _reports = reports
+    # The server's environment is the parent's when the server started: nncomp's settings
+    # (NNCOMP_MEMLIMIT, ...) as they are now.
+    for k in [k for k in os.environ if k.startswith("NNCOMP_") and k not in env]:
+        del os.environ[k]
+    os.environ.update(env)
 
 
 class Pool:
-    """`workers` spawned processes; map() runs a function over items in them, in order. A
+    """`workers` processes; map() runs a function over items in them, in order. A
     worker that dies is an NNCompError; an error, Ctrl-C or SIGTERM in the parent stops every
     worker at once. Use as a context manager."""
 
     def __init__(self, workers: int):
-        ctx = multiprocessing.get_context("spawn")
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)  # no effect once the server runs
         self.workers = workers
         self._reports = ctx.Queue()
+        env = {k: v for k, v in os.environ.items() if k.startswith("NNCOMP_")}
         self._pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start_worker,
-                                         initargs=(self._reports,))
+                                         initargs=(self._reports, env))
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any], in_flight: int = 0,
             on_report: Optional[Report] = None) -> Iterator[Any]:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 from unittest import mock
@@ -106,7 +107,28 @@ def shared_file(rel: str) -> Path:
 @pytest.fixture
 def nncomp_cmd(tmp_path) -> list[str]:
     """The CLI as a real subprocess, with the tiny test preset so runs take seconds."""
-    return [sys.executable, "-m", "nncomp"]
+    return NNCOMP
+
+
+NNCOMP = [sys.executable, "-m", "nncomp"]
+_cli_server: list = []  # the one CliServer of the session, started on first use
+
+
+def run_cli(args: list[str], input: bytes | None = None, env: dict | None = None,
+            cwd=None) -> subprocess.CompletedProcess:
+    """`python -m nncomp ARGS` as a process of its own, forked from a server that has imported
+    the CLI (tests/cli_server.py): a run without ~2 s of importing torch."""
+    from cli_server import CliServer
+    if not _cli_server:
+        _cli_server.append(CliServer())
+    return _cli_server[0].run(args, input=input, env=env, cwd=cwd)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_cli_server():
+    yield
+    for server in _cli_server:
+        server.close()
 
 
 @pytest.fixture

@@ -203,28 +203,25 @@ def test_tradeoff_break_even():
 def test_the_bench_and_report_commands(tmp_path):
     """The README's main job, `nncomp bench` then `nncomp report`, as a user runs them: on a tiny
     corpus (a folder), one conventional codec and the test preset."""
-    import subprocess
-    import sys
+    from conftest import run_cli
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "a.txt").write_bytes(DATA)
     (corpus / "b.bin").write_bytes(bytes(range(256)) * 20)
     out = tmp_path / "out"
-    run = [sys.executable, "-m", "nncomp"]
-    p = subprocess.run(run + ["bench", "--corpus", str(corpus), "--codec", "gzip-9", "--preset", "test",
-                              "--out", str(out)], capture_output=True, text=True, timeout=600)
-    assert p.returncode == 0, p.stderr
-    assert p.stdout == ""  # data to files, progress to stderr
+    p = run_cli(["bench", "--corpus", str(corpus), "--codec", "gzip-9", "--preset", "test",
+                 "--out", str(out)])
+    assert p.returncode == 0, p.stderr.decode()
+    assert p.stdout == b""  # data to files, progress to stderr
     doc = json.loads((out / "results.json").read_text())
     bench.validate(doc)
     rows = {c["name"]: c["results"] for c in doc["codecs"]}
     assert set(rows) == {"gzip-9", "nncomp-test"}
     assert all(r["verified"] and r["compressed"] > 0 for rs in rows.values() for r in rs)
     assert {r["file"] for r in rows["nncomp-test"]} == {"a.txt", "b.bin"}
-    p = subprocess.run(run + ["report", str(out / "results.json")], capture_output=True, text=True,
-                       timeout=300)
-    assert p.returncode == 0, p.stderr
-    written = {Path(line).name for line in p.stdout.split()}
+    p = run_cli(["report", str(out / "results.json")])
+    assert p.returncode == 0, p.stderr.decode()
+    written = {Path(line).name for line in p.stdout.decode().split()}
     assert {"report.md", "report.html"} <= written and any(n.endswith(".png") for n in written)
     md = (out / "report.md").read_text()
     assert "nncomp-test" in md and "gzip-9" in md

@@ -1,4 +1,5 @@
-"""The CLI through real subprocesses, as gzip/xz/zstd users and tar call it."""
+"""The CLI through real processes (forked from the CLI server, or started afresh where what
+an interpreter imports matters), as gzip/xz/zstd users and tar call it."""
 from __future__ import annotations
 
 import os
@@ -10,11 +11,17 @@ import time
 
 import pytest
 
+from conftest import NNCOMP, run_cli
+
 TEXT = b"The quick brown fox jumps over the lazy dog. " * 200
 
 
 def run(cmd, *args, input=None, cwd=None, check_rc=None):
-    p = subprocess.run([*cmd, *args], input=input, capture_output=True, cwd=cwd, timeout=300)
+    """cmd ARGS; `python -m nncomp` runs forked from the CLI server (conftest.run_cli)."""
+    if cmd[:len(NNCOMP)] == NNCOMP:
+        p = run_cli([*cmd[len(NNCOMP):], *args], input=input, cwd=cwd)
+    else:
+        p = subprocess.run([*cmd, *args], input=input, capture_output=True, cwd=cwd, timeout=300)
     if check_rc is not None:
         assert p.returncode == check_rc, p.stderr.decode()
     assert b"Traceback" not in p.stderr, p.stderr.decode()

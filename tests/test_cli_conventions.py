@@ -1,5 +1,5 @@
 """What gzip, xz and zstd users rely on (issue #37), one test per convention, through real
-subprocesses."""
+processes (forked from the CLI server: tests/cli_server.py)."""
 from __future__ import annotations
 
 import os
@@ -10,14 +10,13 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import hostile  # noqa: E402
+from conftest import run_cli  # noqa: E402
 
 TEXT = b"The quick brown fox jumps over the lazy dog. " * 200
-NNCOMP = [sys.executable, "-m", "nncomp"]
 
 
 def run(*args, input=None, env=None, cwd=None):
-    p = subprocess.run([*NNCOMP, *args], input=input, capture_output=True, timeout=300, cwd=cwd,
-                       env={**os.environ, **(env or {})})
+    p = run_cli(list(args), input=input, env=env, cwd=cwd)
     assert b"Traceback" not in p.stderr, p.stderr.decode()
     return p
 

@@ -21,7 +21,7 @@ import nncomp
 import nncomp.cluster
 from nncomp.workers import split
 
-from conftest import ALICE, FLOAT_TEST
+from conftest import ALICE, FLOAT_TEST, run_cli
 
 TEXT = ALICE.read_bytes()[:60_000]
 
@@ -87,19 +87,20 @@ def test_progress_adds_up_every_worker():
 
 
 def _workers(pid: int) -> list[int]:
-    """pid's worker processes (not multiprocessing's resource tracker)."""
-    out = []
+    """pid's worker processes: the children of its forkserver (multiprocessing's server that
+    forks them; not its resource tracker)."""
+    procs: dict[int, tuple[int, bytes]] = {}  # pid: (parent, command line)
     for p in os.listdir("/proc"):
         if p.isdigit():
             try:
                 with open(f"/proc/{p}/stat") as f:
                     parent = int(f.read().rsplit(")", 1)[1].split()[1])
                 with open(f"/proc/{p}/cmdline", "rb") as f:
-                    if parent == pid and b"spawn_main" in f.read():
-                        out.append(int(p))
+                    procs[int(p)] = (parent, f.read())
             except (OSError, ValueError, IndexError):
                 pass
-    return out
+    servers = {p for p, (parent, cmd) in procs.items() if parent == pid and b"forkserver" in cmd}
+    return [p for p, (parent, _) in procs.items() if parent in servers]
 
 
 def _alive(pid: int) -> bool:
@@ -111,8 +112,7 @@ def _alive(pid: int) -> bool:
 
 
 def _kill_a_worker_soon(parent: int, killed: list, delay: float = 2.0) -> threading.Thread:
-    """Kill one of parent's workers once it has run `delay` seconds (busy importing torch or
-    coding)."""
+    """Kill one of parent's workers once it has run `delay` seconds (coding)."""
     def run():
         deadline = time.time() + 300
         while time.time() < deadline:
@@ -215,12 +215,12 @@ def test_a_ray_cluster_writes_the_same_archive_through_a_dead_worker(ray_cluster
 
 
 @needs_ray
-def test_the_cli_takes_a_cluster_from_the_environment(nncomp_cmd, tmp_path, ray_cluster):
+def test_the_cli_takes_a_cluster_from_the_environment(tmp_path, ray_cluster):
     src = tmp_path / "f"
     src.write_bytes(TEXT[:6000])
-    env = {**os.environ, "NNCOMP_CLUSTER": ray_cluster.address}
-    subprocess.run([*nncomp_cmd, "-p", "test", "-B", "2000", "--no-fallback", "-k", str(src)],
-                   check=True, env=env, timeout=300, capture_output=True)
+    p = run_cli(["-p", "test", "-B", "2000", "--no-fallback", "-k", str(src)],
+                env={"NNCOMP_CLUSTER": ray_cluster.address})
+    assert p.returncode == 0, p.stderr.decode()
     local = _archive(src.read_bytes(), block_size=2000, threads=1)
     assert (tmp_path / "f.nnc").read_bytes() == local
     # Decompressing reads the same option (one click option serves both directions); the

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import subprocess
-import sys
 
 import pytest
 
 import nncomp
 from nncomp.format import container
 
-from conftest import ALICE, ROOT
+from conftest import ALICE, ROOT, run_cli
 
 DATA = ROOT / "tests" / "data"
 
@@ -120,16 +118,13 @@ def test_warm_needs_the_exact_engine_and_no_checkpoint(tmp_path):
                                checkpoint=nncomp.Checkpoint(str(tmp_path / "ck")))
     src = tmp_path / "a"
     src.write_bytes(TEXT)
-    p = subprocess.run([sys.executable, "-m", "nncomp", "-p", "test", "--warm", "2",
-                        "--checkpoint", str(tmp_path / "ck"), str(src)],
-                       capture_output=True, timeout=300)
+    p = run_cli(["-p", "test", "--warm", "2", "--checkpoint", str(tmp_path / "ck"), str(src)])
     assert p.returncode == 1 and b"--warm" in p.stderr
 
 
 def test_the_listing_says_where_each_frame_starts(warm2, tmp_path):
     (tmp_path / "a.nnc").write_bytes(warm2)
-    p = subprocess.run([sys.executable, "-m", "nncomp", "-lv", str(tmp_path / "a.nnc")],
-                       capture_output=True, timeout=300)
+    p = run_cli(["-lv", str(tmp_path / "a.nnc")])
     rows = p.stdout.decode().splitlines()[2:]
     assert [r.rsplit("warm: ", 1)[1] for r in rows] == ["cold", "cold"] + [
         f"from frame {i}" for i in range(4)]
@@ -138,9 +133,8 @@ def test_the_listing_says_where_each_frame_starts(warm2, tmp_path):
 def test_workers_write_and_read_the_same_archive(warm2):
     """The CLI with 2 processes (one per chain) writes the serial archive; 3 processes for 2
     chains decode it (a frame waits for the one it starts from)."""
-    cmd = [sys.executable, "-m", "nncomp", "-p", "test", "--no-fallback", "-B", str(BLOCK)]
-    p = subprocess.run([*cmd, "--warm", "2", "-T", "2", "-c"], input=TEXT, capture_output=True,
-                       timeout=300)
+    p = run_cli(["-p", "test", "--no-fallback", "-B", str(BLOCK), "--warm", "2", "-T", "2", "-c"],
+                input=TEXT)
     assert p.returncode == 0, p.stderr.decode()
     assert p.stdout == warm2
     out = io.BytesIO()
