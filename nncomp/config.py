@@ -49,6 +49,8 @@ BOUNDS = {
     "warmup": (0, 10**9),
     "seed": (0, 2**63 - 1),
     "context": (0, 6),
+    "ctx_top": (1, 64),
+    "ctx_slot": (1, 128),
     "heads": (0, 64),
     "memory": (0, 65536),
     "float32_below": (0, 4096),
@@ -61,7 +63,7 @@ BOUNDS = {
 OPTIONAL = {"text_vocab": 0, "train_head_dtype": "", "context": 0, "arch": "lstm", "heads": 0,
             "memory": 0, "float32_below": 0, "lr_end": 0.0, "text_case": False,
             "sse": False, "lr_below": 0, "lr_few": 0.0, "reuse_probs": False, "exact": False,
-            "warm": 0, "warm_context": False}
+            "warm": 0, "warm_context": False, "ctx_top": 4, "ctx_slot": 8}
 ARCHS = ("lstm", "transformer")
 
 
@@ -97,6 +99,8 @@ class ModelConfig:
     seed: int = 0
     match: bool = False  # feed the match model's prediction to the network (nncomp/models/match.py)
     context: int = 0  # mix in context statistics of orders 1..context (nncomp/models/context.py); 0 = none
+    ctx_top: int = 4  # candidates per order handed to the network
+    ctx_slot: int = 8  # symbols counted per context (ctx_top <= ctx_slot)
     sse: bool = False  # re-estimate the top symbol's probability (nncomp/models/sse.py)
     dtype: str = "float32"  # dtype of the stepwise prediction path
     train_dtype: str = "float32"  # autocast dtype of the training forward/backward
@@ -173,6 +177,8 @@ class ModelConfig:
             raise ValueError("the exact engine runs the LSTM, with float32 named as its dtypes")
         if self.warm and not self.exact:
             raise ValueError("warm chains need the exact engine")
+        if self.ctx_top > self.ctx_slot:
+            raise ValueError("ctx_top must be at most ctx_slot")
         if self.warm_context and not (self.warm and self.context):
             raise ValueError("warm_context needs warm chains and context statistics")
         if self.exact and self.streams and not all(exact_sums_fit(*s) for s in self.exact_shapes()):

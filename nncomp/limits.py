@@ -30,7 +30,6 @@ from .system.sizes import parse_size
 MIN_MEMLIMIT = 1 << 30
 RUNTIME = 400 << 20  # the interpreter, torch and numba loaded: ~0.3-0.4 GiB before any model
 DEFAULT_MAX_WORK = 5e8  # FLOP per coded symbol
-_SLOT, _TOP = 8, 4  # the context model's slots per context and candidates per order
 
 
 def max_threads() -> int:
@@ -94,7 +93,7 @@ def cost(cfg: ModelConfig, symbols: int, length: int) -> Cost:
     # (any up to 2^20) where a warm frame starts from that one's statistics.
     ctx_bits = 20 if cfg.warm_context else min(20, max(16, (max(symbols, 1) - 1).bit_length(),
                                                        (V - 1).bit_length()))
-    ctx_tables = cfg.context * (1 << ctx_bits) * (4 * _SLOT + 2)
+    ctx_tables = cfg.context * (1 << ctx_bits) * (4 * cfg.ctx_slot + 2)
     if cfg.warm:  # the networks (weights, Adam's moments) of the W frames before, kept for chains
         mem["warm chains"] = cfg.warm * (3 * 8 * P + (ctx_tables if cfg.warm_context else 0))
     F = L * H if cfg.arch == "lstm" else H
@@ -113,14 +112,14 @@ def cost(cfg: ModelConfig, symbols: int, length: int) -> Cost:
         bits = min(22, max(10, (2 * max(symbols, 1) - 1).bit_length()))
         mem["match"] = 8 * (1 << bits) + 5 * rows * B + 24 * B
     if cfg.context:
-        mem["context"] = ctx_tables + 2 * 8 * (T + 2) * B * cfg.context * _TOP
+        mem["context"] = ctx_tables + 2 * 8 * (T + 2) * B * cfg.context * cfg.ctx_top
     step = 2 * P  # a step: every weight once, multiply and add
     if cfg.arch == "transformer":
         step += 4 * L * cfg.memory * H  # attention over the memory
     train = 3 * step  # forward and backward over the block, per symbol
     update = 20 * P / (B * T)  # clipping and Adam over every weight, shared by a block's symbols
     if cfg.context:
-        step += 2 * cfg.context * _TOP * (CTX_BUCKETS + 2)
+        step += 2 * cfg.context * cfg.ctx_top * (CTX_BUCKETS + 2)
     return Cost(mem, step + train + update)
 
 

@@ -6,8 +6,9 @@ machine it ran on in benchmarks/README.md.
 
     python scripts/golden_archives.py [--check]
 
---check decodes the tracked archives here and re-encodes their inputs: both must agree
-byte for byte (an archive from another machine is the portability test).
+--check decodes the tracked archives here and re-encodes their inputs with the config each
+header stores (a preset retuned since writes other archives): both must agree byte for byte
+(an archive from another machine is the portability test).
 """
 from __future__ import annotations
 
@@ -36,8 +37,10 @@ def main() -> int:
     ok = True
     for preset, size in SIZES.items():
         data = text[:size]
-        blob = nncomp.Compressor(preset, fallback=False).compress(data)
         path = OUT / f"{preset}.nnc"
+        config = (nncomp.ModelConfig.from_dict(nncomp.info(path.read_bytes())[0].config)
+                  if args.check else None)
+        blob = nncomp.Compressor(preset, config=config, fallback=False).compress(data)
         if args.check:
             same = path.read_bytes() == blob
             decoded = nncomp.decompress(path.read_bytes()) == data

@@ -1,6 +1,6 @@
 """Well-formed hostile archives: valid checksums around values no honest encoder writes.
 
-    python tests/hostile.py [N] [SEED]   # JSON lines on stdout, one per case
+    python tests/hostile.py [N] [SEED] [PART/PARTS]   # JSON lines on stdout, one per case
 
 The cases: the rows of issue #35 (a huge network trained on every symbol, buffers of terabytes,
 a length of 10^9 behind a 3 kB payload, a dictionary whose symbols double, a thread count of
@@ -173,11 +173,12 @@ def run_case(blob: bytes, expected: bytes) -> dict:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     seed = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    part, parts = map(int, (sys.argv[3] if len(sys.argv) > 3 else "0/1").split("/"))
     resource.setrlimit(resource.RLIMIT_AS, (AS_CAP, AS_CAP))
     blob, h, payload = base()
     cases = [("unchanged", blob), *issue_rows(h, payload), *bound_cases(h, payload),
              *random_cases(h, payload, n, seed)]
-    for name, case in cases:
+    for name, case in cases[part::parts]:  # every PARTS-th case: PARTS processes share them
         print(json.dumps({"case": name, **run_case(case, TEXT)}), flush=True)
 
 

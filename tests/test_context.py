@@ -53,6 +53,24 @@ def test_what_followed_a_context_is_a_candidate():
     assert (cbkt[1, 0] == 2 * BUCKETS).all() and (cand[1, 0] == 0).all()
 
 
+def test_a_config_sets_candidates_and_slots():
+    """ctx_top candidates per order out of ctx_slot counted symbols: with 5 places the sixth
+    symbol after a context replaces the rarest (the newest of them); the first 3 go to the
+    network, most frequent first. A model of the test preset with them round-trips."""
+    data = bytes([9, 1, 9, 1, 9, 1, 9, 2, 9, 2, 9, 3, 9, 4, 9, 5, 9, 6, 9, 0])
+    cm = feed_rows(data, 1, lambda tok: ContextModel(tok, len(data), 256, 1, tok.shape[0], top=3,
+                                                     slot=5), False, 256)
+    assert cm.sym.shape[-1] == 5 and cm.cand.shape[-1] == 3
+    assert list(cm.sym[0, 9]) == [1, 2, 3, 4, 6]  # what followed 9, row 19 counted
+    assert list(cm.cand[20, 0]) == [1, 2, 3]  # predicting what follows the last 9
+    import dataclasses
+    import nncomp
+    cfg = dataclasses.replace(nncomp.PRESETS["test"], ctx_top=6, ctx_slot=12)
+    text = b"".join(random.Random(1).choice([b"ab", b"cd", b"ef", b"gh ", b"ij"]) for _ in range(900))
+    blob = nncomp.Compressor("test", config=cfg, fallback=False).compress(text)
+    assert nncomp.decompress(blob) == text and nncomp.info(blob)[0].config["ctx_top"] == 6
+
+
 def test_symbols_beyond_a_byte():
     rnd = random.Random(3)
     seq = np.array([rnd.choice([300, 301, 4000, 65535]) for _ in range(500)], np.uint16)

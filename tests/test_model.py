@@ -8,10 +8,9 @@ import pytest
 import torch
 
 import nncomp
-from nncomp import api, presets
+from nncomp import api
 from nncomp.engine import determinism
 from nncomp.config import CTX_BUCKETS, MATCH_BUCKETS
-from nncomp.models.context import TOP
 from nncomp.config import ModelConfig
 from nncomp.net import build
 from conftest import ALICE, CUDA_MARKS, FLOAT_TEST
@@ -24,7 +23,7 @@ def _gradients(cfg: ModelConfig, reuse: bool, device: str = "cpu"
     """The loss and every parameter's gradient after one block, the weights moved off their
     initial values (zero gates, round bonuses) so that every term of the gradient counts."""
     cfg = dataclasses.replace(cfg, reuse_probs=reuse)
-    T, B, V, K = cfg.bptt, cfg.streams, cfg.vocab, cfg.context * TOP
+    T, B, V, K = cfg.bptt, cfg.streams, cfg.vocab, cfg.context * cfg.ctx_top
     gen = torch.Generator().manual_seed(3)
     inputs, targets, pred = (torch.randint(0, V + extra, (T, B), generator=gen) for extra in (0, 0, 1))
     bucket = torch.randint(0, MATCH_BUCKETS, (T, B), generator=gen)

@@ -45,8 +45,8 @@ class PredictorStack:
         self.match = MatchModel(tok, n, cfg.vocab) if cfg.match else None
         # The context features of a training block's rows and of the next row are kept.
         self.context = ContextModel(tok, n, cfg.vocab, cfg.context, T + 2,
-                                    warm.get("context") if warm and cfg.warm_context else None
-                                    ) if cfg.context else None
+                                    warm.get("context") if warm and cfg.warm_context else None,
+                                    cfg.ctx_top, cfg.ctx_slot) if cfg.context else None
         self.sse = SecondaryEstimate(B) if cfg.sse else None
         if warm is not None:  # a warm frame: the network another frame ended with
             cast("ExactLSTM", self.net).start_from(warm)

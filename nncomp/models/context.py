@@ -2,8 +2,8 @@
 
 The LSTM generalises but learns slowly: a name met twice in a chapter is still a surprise to it
 the third time, while a count table knows after one occurrence. For each order k this model
-keeps, per context of the last k symbols (hashed, shared by all streams), the SLOT symbols seen
-most often after it with their counts. Before each step it hands the network the TOP most
+keeps, per context of the last k symbols (hashed, shared by all streams), the `slot` symbols seen
+most often after it with their counts. Before each step it hands the network the `top` most
 frequent candidates of every order with a bucket of (count, total); the network adds a learned
 bonus per (order, bucket) to each candidate's logit (nncomp/net/base.py). That is a log-linear
 mixer whose weights are trained with the network, so it learns how far to trust each order
@@ -19,8 +19,9 @@ import numpy as np
 
 from .kernels import RowModel, hash_context, njit
 
-SLOT = 8  # symbols remembered per context, most frequent first
-TOP = 4  # candidates per order handed to the network
+# Symbols remembered per context (most frequent first), and candidates per order handed to the
+# network: a config's ctx_slot and ctx_top; these are the values of archives written before those.
+SLOT, TOP = 8, 4
 LIMIT = 255  # a count above this halves the slot's counts: recent statistics weigh more
 N_BINS = 7  # total count: 1, 2, 3-4, 5-8, 9-16, 17-32, > 32
 F_BINS = 6  # count / total: <= 1/8, <= 1/4, <= 1/2, <= 3/4, < 1, 1
@@ -69,19 +70,20 @@ def _locate(tok, r, i, order, bits):
 
 @njit(cache=True)
 def _count(sym, cnt, s):
-    """Count symbol s in one slot (sym, cnt: [SLOT]), keeping it sorted by count."""
+    """Count symbol s in one slot (sym, cnt: [slot]), keeping it sorted by count."""
+    slot = sym.shape[0]
     j = -1
-    for e in range(SLOT):
+    for e in range(slot):
         if cnt[e] > 0 and sym[e] == s:
             j = e
             break
     if j < 0:  # a new symbol takes the place of the rarest one
-        j = SLOT - 1
+        j = slot - 1
         sym[j] = s
         cnt[j] = 0
     cnt[j] += 1
     if cnt[j] > LIMIT:
-        for e in range(SLOT):
+        for e in range(slot):
             cnt[e] = (cnt[e] + 1) >> 1
     while j > 0 and cnt[j] > cnt[j - 1]:
         sym[j], sym[j - 1] = sym[j - 1], sym[j]
@@ -92,8 +94,9 @@ def _count(sym, cnt, s):
 @njit(cache=True)
 def _update(tok, r, k, sym, cnt, tag, cur, bits, cand, cbkt):
     """Row r has just been coded for streams [0, k): count it under the contexts that predicted
-    it, then fill cand/cbkt [B, orders*TOP] with the candidates for row r + 1."""
+    it, then fill cand/cbkt [B, orders*top] with the candidates for row r + 1."""
     orders = cur.shape[0]
+    top = cand.shape[1] // orders
     none = orders * BUCKETS  # the bucket of an empty candidate: its bonus is 0
     for i in range(k):
         for o in range(orders):
@@ -101,10 +104,10 @@ def _update(tok, r, k, sym, cnt, tag, cur, bits, cand, cbkt):
                 _count(sym[o, cur[o, i]], cnt[o, cur[o, i]], tok[r, i])
     for i in range(k):
         for o in range(orders):
-            base = o * TOP
+            base = o * top
             if r < o + 1:
                 cur[o, i] = -1
-                for e in range(TOP):
+                for e in range(top):
                     cand[i, base + e] = 0
                     cbkt[i, base + e] = none
                 continue
@@ -114,9 +117,9 @@ def _update(tok, r, k, sym, cnt, tag, cur, bits, cand, cbkt):
                 cnt[o, slot, :] = 0
             cur[o, i] = slot
             total = 0
-            for e in range(SLOT):
+            for e in range(cnt.shape[2]):
                 total += cnt[o, slot, e]
-            for e in range(TOP):
+            for e in range(top):
                 c = cnt[o, slot, e]
                 if c > 0:
                     cand[i, base + e] = sym[o, slot, e]
@@ -138,7 +141,7 @@ class ContextModel(RowModel):
     TABLES = ("sym", "cnt", "tag")  # what a warm frame starts from (tables())
 
     def __init__(self, tok: np.ndarray, n: int, vocab: int, orders: int, rows: int,
-                 warm: dict | None = None):
+                 warm: dict | None = None, top: int = TOP, slot: int = SLOT):
         self.tok, self.rows = tok, rows
         B = tok.shape[1]
         # Order 1 indexes its slots by symbol; higher orders hash into the same number of slots.
@@ -146,13 +149,13 @@ class ContextModel(RowModel):
         self.bits = int(warm["tag"].shape[1]).bit_length() - 1 if warm is not None else \
             int(min(20, max(16, (max(n, 1) - 1).bit_length(), (vocab - 1).bit_length())))
         slots = 1 << self.bits
-        self.sym = np.zeros((orders, slots, SLOT), np.uint16)
-        self.cnt = np.zeros((orders, slots, SLOT), np.uint16)
+        self.sym = np.zeros((orders, slots, slot), np.uint16)
+        self.cnt = np.zeros((orders, slots, slot), np.uint16)
         self.tag = np.zeros((orders, slots), np.uint16)
         self.cur = np.full((orders, B), -1, np.int64)
         # int64: torch indexes with them as they are, without a conversion per step.
-        self.cand = np.zeros((rows, B, orders * TOP), np.int64)
-        self.cbkt = np.full((rows, B, orders * TOP), orders * BUCKETS, np.int64)
+        self.cand = np.zeros((rows, B, orders * top), np.int64)
+        self.cbkt = np.full((rows, B, orders * top), orders * BUCKETS, np.int64)
         if warm is not None:
             for k in self.TABLES:
                 getattr(self, k)[...] = warm[k]

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import ModelConfig
-from ..models.context import TOP as CTX_TOP, initial_bonus
+from ..models.context import initial_bonus
 from ..models.match import BUCKETS
 from .optim import Adam
 
@@ -63,7 +63,7 @@ class Predictor(nn.Module):
         if cfg.context:
             # Logit bonus of a context candidate per (order, count bucket): the mixer's weights.
             self.ctx_bonus = nn.Parameter(torch.from_numpy(initial_bonus(cfg.context)))
-            self._ctx_order = torch.arange(cfg.context).repeat_interleave(CTX_TOP)  # [K]
+            self._ctx_order = torch.arange(cfg.context).repeat_interleave(cfg.ctx_top)  # [K]
             # How much each order is trusted, from the network's state: 1 + gate(h), gate = 0 at start.
             self.ctx_gate = nn.Linear(F_, cfg.context)
             nn.init.zeros_(self.ctx_gate.weight)

@@ -21,7 +21,6 @@ import torch
 from torch import nn
 
 from ..config import ModelConfig
-from ..models.context import TOP as CTX_TOP
 from ..models.match import BUCKETS
 from . import fixed, fused
 from .fixed import AB, BB, GB, LB, WB, quantize, quantize_dynamic
@@ -63,7 +62,7 @@ class ExactLSTM(nn.Module):
         self._gate_offset[2 * H:3 * H] = len(self.tables["SIG"])
         self._joined = torch.cat([self.tables["SIG"], self.tables["TANH"]])
         if cfg.context:
-            self._ctx_order = torch.arange(cfg.context, device=device).repeat_interleave(CTX_TOP)
+            self._ctx_order = torch.arange(cfg.context, device=device).repeat_interleave(cfg.ctx_top)
         self.opt = fixed.ExactAdam(self.flat, self._views, (cfg.beta1, cfg.beta2), cfg.eps,
                                    loops=self._fused)
         self.updates = 0
@@ -331,7 +330,7 @@ class ExactLSTM(nn.Module):
                                      n_table + 1)
             grads["ctx_bonus"] = d_table[:n_table] * 2.0**-GB
             b = self._ctx[bkt]  # [T, B, K] on the 2^-BB grid
-            dgate = (gc * b).view(T * B, cfg.context, CTX_TOP).sum(2)  # [N, orders]: exact sums
+            dgate = (gc * b).view(T * B, cfg.context, cfg.ctx_top).sum(2)  # [N, orders]: exact sums
             dgq, s = self._quantize_dynamic(dgate * 2.0**-GB)
             head_w = torch.cat([head_w, (hcat.t() @ dgq) * (s * 2.0**-AB)], 1)  # [L·H, V+orders]
             head_b = torch.cat([head_b, dgq.sum(0) * s])

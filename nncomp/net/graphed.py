@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import torch
 
-from ..models.context import TOP as CTX_TOP
 from .base import Predictor
 
 
@@ -26,7 +25,7 @@ class GraphedStep:
         # Columns: the previous symbol, then the match prediction and bucket, then K context
         # candidates and K buckets (what the config uses).
         self.match = model.cfg.match
-        self.k = model.cfg.context * CTX_TOP
+        self.k = model.cfg.context * model.cfg.ctx_top
         cols = 1 + 2 * self.match + 2 * self.k
         self.host = torch.zeros(B, cols, dtype=torch.long).pin_memory()
         self.inputs = torch.zeros(B, cols, dtype=torch.long, device=dev)
