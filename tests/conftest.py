@@ -104,13 +104,15 @@ def shared_file(rel: str) -> Path:
     return p
 
 
+NNCOMP = [sys.executable, "-m", "nncomp"]
+
+
 @pytest.fixture
 def nncomp_cmd(tmp_path) -> list[str]:
     """The CLI as a real subprocess, with the tiny test preset so runs take seconds."""
-    return NNCOMP
+    return list(NNCOMP)
 
 
-NNCOMP = [sys.executable, "-m", "nncomp"]
 _cli_server: list = []  # the one CliServer of the session, started on first use
 
 

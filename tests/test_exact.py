@@ -168,12 +168,12 @@ print(json.dumps(out))
 """
 
 VARIANTS = [
-    ("threads-1", 1, {}),
+    ("threads-1-mkl-compatible", 1,
+     {"MKL_CBWR": "COMPATIBLE", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2"}),
     ("threads-3", 3, {}),
     ("aten-default", 2, {"ATEN_CPU_CAPABILITY": "default"}),
     ("aten-avx2", 2, {"ATEN_CPU_CAPABILITY": "avx2"}),
     ("onednn-sse41", 2, {"ONEDNN_MAX_CPU_ISA": "SSE41"}),
-    ("mkl-compatible", 1, {"MKL_CBWR": "COMPATIBLE", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2"}),
 ]
 if "avx512f" in cpu_info()[1].split(","):
     VARIANTS.append(("aten-avx512", 4, {"ATEN_CPU_CAPABILITY": "avx512"}))
