@@ -33,10 +33,11 @@ PRESETS: dict[str, ModelConfig] = {
                            context=3, ctx_top=32, ctx_slot=64, text_case=True, sse=True,
                            exact=True),
     # Ratio first: two layers of 512, at most 26 streams of 80k symbols, a falling rate;
-    # benchmarks/2026-11-28-zen4-max-dickens-now, 2026-11-28-zen4-max-xml-80k.
+    # benchmarks/2026-11-28-zen4-max-dickens-now, 2026-11-28-zen4-max-xml-80k. Context
+    # candidates as fast's (dickens' first MB: −1.3 %; 2026-12-07-zen4-context-candidates).
     "max": ModelConfig(embed=64, hidden=512, layers=2, bptt=20, lr=4.5e-3, lr_end=7.5e-4, warmup=100,
                        max_streams=26, stream_len=80_000, match=True, text_vocab=4096,
-                       context=3, text_case=True, sse=True, exact=True),
+                       context=3, ctx_top=32, ctx_slot=64, text_case=True, sse=True, exact=True),
 }
 DEFAULT_PRESET = "default"
 
