@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import ModelConfig
 from .kernels import RowModel, hash_context, njit
 
 # Symbols remembered per context (most frequent first), and candidates per order handed to the
-# network: a config's ctx_slot and ctx_top; these are the values of archives written before those.
-SLOT, TOP = 8, 4
+# network, unless a config's ctx_slot and ctx_top say otherwise: what archives written before
+# those fields mean.
+SLOT, TOP = ModelConfig.ctx_slot, ModelConfig.ctx_top
 LIMIT = 255  # a count above this halves the slot's counts: recent statistics weigh more
 N_BINS = 7  # total count: 1, 2, 3-4, 5-8, 9-16, 17-32, > 32
 F_BINS = 6  # count / total: <= 1/8, <= 1/4, <= 1/2, <= 3/4, < 1, 1
