@@ -89,11 +89,14 @@ def cost(cfg: ModelConfig, symbols: int, length: int) -> Cost:
         # the decoded symbols in input order, their bytes and a copy
         "output": 2 * length + symbols * (1 if V <= 256 else 2),
     }
-    # Context tables: 2^bits slots per order, by this frame's length, or its predecessor's
-    # (any up to 2^20) where a warm frame starts from that one's statistics.
+    # Context tables (nncomp/models/context.py): a row per symbol for order 1 and 2^bits rows
+    # for each higher order, by this frame's length, or its predecessor's (any up to 2^20)
+    # where a warm frame starts from that one's statistics; a row is ctx_slot symbols (uint16)
+    # and counts (uint8), and a tag.
     ctx_bits = 20 if cfg.warm_context else min(20, max(16, (max(symbols, 1) - 1).bit_length(),
                                                        (V - 1).bit_length()))
-    ctx_tables = cfg.context * (1 << ctx_bits) * (4 * cfg.ctx_slot + 2)
+    ctx_rows = V + max(cfg.context - 1, 0) * (1 << ctx_bits) if cfg.context else 0
+    ctx_tables = ctx_rows * (3 * cfg.ctx_slot + 2)
     if cfg.warm:  # the networks (weights, Adam's moments) of the W frames before, kept for chains
         mem["warm chains"] = cfg.warm * (3 * 8 * P + (ctx_tables if cfg.warm_context else 0))
     F = L * H if cfg.arch == "lstm" else H

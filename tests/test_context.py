@@ -23,7 +23,7 @@ def run(data: bytes, B: int, orders: int, progressive: bool, vocab: int = 256):
 
 
 def test_a_slot_stays_sorted_and_halves_at_the_limit():
-    sym, cnt = np.zeros(SLOT, np.uint16), np.zeros(SLOT, np.uint16)
+    sym, cnt = np.zeros(SLOT, np.uint16), np.zeros(SLOT, np.uint8)
     for s in [5, 7, 7, 9, 7, 9, 9, 9]:
         _count(sym, cnt, s)
     assert list(sym[:3]) == [9, 7, 5] and list(cnt[:3]) == [4, 3, 1]
@@ -34,6 +34,10 @@ def test_a_slot_stays_sorted_and_halves_at_the_limit():
         _count(sym, cnt, 9)
     assert cnt[0] < LIMIT and cnt[1] == 2  # 9 passed the limit: every count was halved
     assert all(cnt[:-1] >= cnt[1:])
+    while cnt[0] < LIMIT:  # up to the limit exactly, then past it: (LIMIT + 2) // 2
+        _count(sym, cnt, 9)
+    _count(sym, cnt, 9)
+    assert cnt[0] == (LIMIT + 2) // 2 and cnt[1] == 1
 
 
 def test_buckets_cover_count_and_share():
@@ -61,7 +65,7 @@ def test_a_config_sets_candidates_and_slots():
     cm = feed_rows(data, 1, lambda tok: ContextModel(tok, len(data), 256, 1, tok.shape[0], top=3,
                                                      slot=5), False, 256)
     assert cm.sym.shape[-1] == 5 and cm.cand.shape[-1] == 3
-    assert list(cm.sym[0, 9]) == [1, 2, 3, 4, 6]  # what followed 9, row 19 counted
+    assert list(cm.sym[9]) == [1, 2, 3, 4, 6]  # what followed 9, row 19 counted
     assert list(cm.cand[20, 0]) == [1, 2, 3]  # predicting what follows the last 9
     import dataclasses
     import nncomp

@@ -60,19 +60,22 @@ def _bucket(c, n):
 
 
 @njit(cache=True)
-def _locate(tok, r, i, order, bits):
-    """(slot, tag) of the context tok[r-order+1 .. r, i]. Order 1 indexes the symbol itself."""
+def _locate(tok, r, i, order, vocab, bits):
+    """(row, tag) of the context tok[r-order+1 .. r, i] in the tables: order 1 has a row per
+    symbol (rows [0, vocab)), each higher order 2^bits rows after those, by hash."""
     if order == 1:
         return np.int64(tok[r, i]), np.uint16(1)
     h = hash_context(tok, r, i, order, order)
-    slot = np.int64(h >> np.uint64(64 - bits))
+    row = vocab + ((order - 2) << bits) + np.int64(h >> np.uint64(64 - bits))
     tag = np.uint16(((h >> np.uint64(16)) & np.uint64(0xFFFF)) | np.uint64(1))  # 0 = empty
-    return slot, tag
+    return row, tag
 
 
 @njit(cache=True)
 def _count(sym, cnt, s):
-    """Count symbol s in one slot (sym, cnt: [slot]), keeping it sorted by count."""
+    """Count symbol s in one context's row (sym, cnt: [slot]), keeping it sorted by count. A
+    count that would pass LIMIT halves the row's counts (rounding up) and is then stored: uint8
+    holds every count."""
     slot = sym.shape[0]
     j = -1
     for e in range(slot):
@@ -83,10 +86,12 @@ def _count(sym, cnt, s):
         j = slot - 1
         sym[j] = s
         cnt[j] = 0
-    cnt[j] += 1
-    if cnt[j] > LIMIT:
+    c = np.int64(cnt[j]) + 1
+    if c > LIMIT:
         for e in range(slot):
-            cnt[e] = (cnt[e] + 1) >> 1
+            cnt[e] = (np.int64(cnt[e]) + 1) >> 1
+        c = (c + 1) >> 1
+    cnt[j] = c
     while j > 0 and cnt[j] > cnt[j - 1]:
         sym[j], sym[j - 1] = sym[j - 1], sym[j]
         cnt[j], cnt[j - 1] = cnt[j - 1], cnt[j]
@@ -94,7 +99,7 @@ def _count(sym, cnt, s):
 
 
 @njit(cache=True)
-def _update(tok, r, k, sym, cnt, tag, cur, bits, cand, cbkt):
+def _update(tok, r, k, sym, cnt, tag, cur, vocab, bits, cand, cbkt):
     """Row r has just been coded for streams [0, k): count it under the contexts that predicted
     it, then fill cand/cbkt [B, orders*top] with the candidates for row r + 1."""
     orders = cur.shape[0]
@@ -103,7 +108,7 @@ def _update(tok, r, k, sym, cnt, tag, cur, bits, cand, cbkt):
     for i in range(k):
         for o in range(orders):
             if cur[o, i] >= 0:
-                _count(sym[o, cur[o, i]], cnt[o, cur[o, i]], tok[r, i])
+                _count(sym[cur[o, i]], cnt[cur[o, i]], tok[r, i])
     for i in range(k):
         for o in range(orders):
             base = o * top
@@ -113,22 +118,32 @@ def _update(tok, r, k, sym, cnt, tag, cur, bits, cand, cbkt):
                     cand[i, base + e] = 0
                     cbkt[i, base + e] = none
                 continue
-            slot, tg = _locate(tok, r, i, o + 1, bits)
-            if tag[o, slot] != tg:  # a new context, or another one that hashed here: start over
-                tag[o, slot] = tg
-                cnt[o, slot, :] = 0
-            cur[o, i] = slot
+            row, tg = _locate(tok, r, i, o + 1, vocab, bits)
+            if tag[row] != tg:  # a new context, or another one that hashed here: start over
+                tag[row] = tg
+                cnt[row, :] = 0
+            cur[o, i] = row
             total = 0
-            for e in range(cnt.shape[2]):
-                total += cnt[o, slot, e]
+            for e in range(cnt.shape[1]):
+                total += np.int64(cnt[row, e])
             for e in range(top):
-                c = cnt[o, slot, e]
+                c = np.int64(cnt[row, e])
                 if c > 0:
-                    cand[i, base + e] = sym[o, slot, e]
+                    cand[i, base + e] = sym[row, e]
                     cbkt[i, base + e] = o * BUCKETS + _bucket(c, total)
                 else:
                     cand[i, base + e] = 0
                     cbkt[i, base + e] = none
+
+
+def _bits(n: int, vocab: int) -> int:
+    """log2 of the rows of each order above 1, for an input of n symbols."""
+    return int(min(20, max(16, (max(n, 1) - 1).bit_length(), (vocab - 1).bit_length())))
+
+
+def table_rows(orders: int, vocab: int, bits: int) -> int:
+    """Rows of the tables: one per symbol for order 1, 2^bits for each higher order."""
+    return vocab + (orders - 1) * (1 << bits)
 
 
 class ContextModel(RowModel):
@@ -144,16 +159,16 @@ class ContextModel(RowModel):
 
     def __init__(self, tok: np.ndarray, n: int, vocab: int, orders: int, rows: int,
                  warm: dict | None = None, top: int = TOP, slot: int = SLOT):
-        self.tok, self.rows = tok, rows
+        self.tok, self.rows, self.vocab = tok, rows, vocab
         B = tok.shape[1]
-        # Order 1 indexes its slots by symbol; higher orders hash into the same number of slots.
-        # A warm start takes another frame's tables(): their size, and (below) their counts.
-        self.bits = int(warm["tag"].shape[1]).bit_length() - 1 if warm is not None else \
-            int(min(20, max(16, (max(n, 1) - 1).bit_length(), (vocab - 1).bit_length())))
-        slots = 1 << self.bits
-        self.sym = np.zeros((orders, slots, slot), np.uint16)
-        self.cnt = np.zeros((orders, slots, slot), np.uint16)
-        self.tag = np.zeros((orders, slots), np.uint16)
+        # Order 1 has a row per symbol; each higher order 2^bits rows, by the input's length,
+        # or as many as a warm start's tables (another frame's tables(), of the same vocab).
+        self.bits = _bits(n, vocab) if warm is None or orders < 2 else \
+            int((warm["tag"].shape[0] - vocab) // (orders - 1)).bit_length() - 1
+        n_rows = table_rows(orders, vocab, self.bits)
+        self.sym = np.zeros((n_rows, slot), np.uint16)
+        self.cnt = np.zeros((n_rows, slot), np.uint8)
+        self.tag = np.zeros(n_rows, np.uint16)
         self.cur = np.full((orders, B), -1, np.int64)
         # int64: torch indexes with them as they are, without a conversion per step.
         self.cand = np.zeros((rows, B, orders * top), np.int64)
@@ -172,8 +187,8 @@ class ContextModel(RowModel):
         compute the features of row r + 1."""
         if r + 1 < self.tok.shape[0]:
             j = (r + 1) % self.rows
-            _update(self.tok, r, k, self.sym, self.cnt, self.tag, self.cur, self.bits,
-                    self.cand[j], self.cbkt[j])
+            _update(self.tok, r, k, self.sym, self.cnt, self.tag, self.cur, self.vocab,
+                    self.bits, self.cand[j], self.cbkt[j])
 
     def features(self, rows: int | slice) -> tuple[np.ndarray, np.ndarray]:
         """(cand, cbkt) predicting a row [B, K] or the rows of a slice [R, B, K]."""
