@@ -19,18 +19,19 @@ PRESETS: dict[str, ModelConfig] = {
                         stream_len=1024, match=True, coder_segment=1024, text_vocab=512,
                         context=2, sse=True, exact=True),
     # Speed first: a narrow LSTM on many short streams (its step is bound by per-op cost) with a
-    # large falling rate; benchmarks/2026-11-28-zen4-fast-h64. 32 context candidates per order
-    # out of 64 counted: benchmarks/2026-12-07-zen4-context-candidates.
+    # large falling rate; benchmarks/2026-11-28-zen4-fast-h64. Context statistics of orders 1–4,
+    # 64 candidates per order out of 128 counted: benchmarks/2026-12-07-zen4-context-order4.
     "fast": ModelConfig(embed=32, hidden=64, layers=1, bptt=20, lr=3.5e-2, lr_end=2e-3,
                         lr_below=8, lr_few=5e-3, warmup=50, max_streams=96, stream_len=20_000,
-                        match=True, text_vocab=1536, context=3, ctx_top=32, ctx_slot=64,
+                        match=True, text_vocab=1536, context=4, ctx_top=64, ctx_slot=128,
                         text_case=True, sse=True, exact=True),
     # The balance: two layers of 256 on streams of 30k symbols;
-    # benchmarks/2026-11-28-zen4-default-30k. Context candidates as fast's (dickens' first 3 MB:
-    # −2.1 %, the same speed; benchmarks/2026-12-07-zen4-context-candidates).
+    # benchmarks/2026-11-28-zen4-default-30k. Context statistics as fast's (dickens' first 3 MB:
+    # 32 of 64 candidates −2.1 %, orders 1–4 and 64 of 128 another −0.55 %, the same speed;
+    # benchmarks/2026-12-07-zen4-context-candidates, 2026-12-07-zen4-context-order4).
     "default": ModelConfig(embed=64, hidden=256, layers=2, bptt=20, lr=5e-3, warmup=50,
                            max_streams=64, stream_len=30_000, match=True, text_vocab=2048,
-                           context=3, ctx_top=32, ctx_slot=64, text_case=True, sse=True,
+                           context=4, ctx_top=64, ctx_slot=128, text_case=True, sse=True,
                            exact=True),
     # Ratio first: two layers of 512, at most 26 streams of 80k symbols, a falling rate;
     # benchmarks/2026-11-28-zen4-max-dickens-now, 2026-11-28-zen4-max-xml-80k. Context

@@ -36,7 +36,7 @@ def _cuda_available() -> bool:
               help="Assumed GPU board power for the `estimate` energy method.")
 @click.option("--no-download", is_flag=True, help="Never download a missing corpus.")
 def bench_cmd(corpus_names, codecs, presets_, device, out_dir, cpu_watts, gpu_watts, no_download):
-    """Benchmark nncomp presets against gzip, xz, zstd, bzip2 and brotli; write results.json."""
+    """Benchmark nncomp presets against conventional codecs (gzip … ZPAQ); write results.json."""
     try:
         resolved = [corpora.resolve(c, allow_download=not no_download) for c in corpus_names]
     except corpora.CorpusError as e:
