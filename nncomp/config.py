@@ -36,6 +36,20 @@ def exact_sums_fit(K: int, N: int, V: int) -> bool:
                 max(V, 4 * K) * EXACT_G_INT * EXACT_W_INT)  # input gradients
     return worst < 2**53
 
+CTX_MAX_BITS = 20  # at most 2^20 rows per hashed order of context statistics
+
+
+def ctx_table_bits(symbols: int, vocab: int) -> int:
+    """log2 of the rows of each context-statistics order above 1 (nncomp/models/context.py)
+    for a frame of `symbols` symbols of a `vocab`-symbol alphabet."""
+    return min(CTX_MAX_BITS, max(16, (max(symbols, 1) - 1).bit_length(), (vocab - 1).bit_length()))
+
+
+def ctx_table_rows(orders: int, vocab: int, bits: int) -> int:
+    """Rows of the context tables: one per symbol for order 1, 2^bits for each higher order."""
+    return vocab + (orders - 1) * (1 << bits)
+
+
 # Bounds a header is checked against before anything is allocated (docs/FORMAT.md).
 BOUNDS = {
     "vocab": (256, 65536),

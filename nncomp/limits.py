@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from .config import CTX_BUCKETS, ModelConfig
+from .config import CTX_BUCKETS, CTX_MAX_BITS, ModelConfig, ctx_table_bits, ctx_table_rows
 from .errors import LimitError
 from .system.machine import available_cores
 from .system.sizes import parse_size
@@ -93,9 +93,8 @@ def cost(cfg: ModelConfig, symbols: int, length: int) -> Cost:
     # for each higher order, by this frame's length, or its predecessor's (any up to 2^20)
     # where a warm frame starts from that one's statistics; a row is ctx_slot symbols (uint16)
     # and counts (uint8), and a tag.
-    ctx_bits = 20 if cfg.warm_context else min(20, max(16, (max(symbols, 1) - 1).bit_length(),
-                                                       (V - 1).bit_length()))
-    ctx_rows = V + max(cfg.context - 1, 0) * (1 << ctx_bits) if cfg.context else 0
+    ctx_bits = CTX_MAX_BITS if cfg.warm_context else ctx_table_bits(symbols, V)
+    ctx_rows = ctx_table_rows(cfg.context, V, ctx_bits) if cfg.context else 0
     ctx_tables = ctx_rows * (3 * cfg.ctx_slot + 2)
     if cfg.warm:  # the networks (weights, Adam's moments) of the W frames before, kept for chains
         mem["warm chains"] = cfg.warm * (3 * 8 * P + (ctx_tables if cfg.warm_context else 0))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import ModelConfig
+from ..config import ModelConfig, ctx_table_bits, ctx_table_rows
 from .kernels import RowModel, hash_context, njit
 
 # Symbols remembered per context (most frequent first), and candidates per order handed to the
@@ -136,16 +136,6 @@ def _update(tok, r, k, sym, cnt, tag, cur, vocab, bits, cand, cbkt):
                     cbkt[i, base + e] = none
 
 
-def _bits(n: int, vocab: int) -> int:
-    """log2 of the rows of each order above 1, for an input of n symbols."""
-    return int(min(20, max(16, (max(n, 1) - 1).bit_length(), (vocab - 1).bit_length())))
-
-
-def table_rows(orders: int, vocab: int, bits: int) -> int:
-    """Rows of the tables: one per symbol for order 1, 2^bits for each higher order."""
-    return vocab + (orders - 1) * (1 << bits)
-
-
 class ContextModel(RowModel):
     """Per-run state for B streams and orders 1..`orders`.
 
@@ -163,9 +153,9 @@ class ContextModel(RowModel):
         B = tok.shape[1]
         # Order 1 has a row per symbol; each higher order 2^bits rows, by the input's length,
         # or as many as a warm start's tables (another frame's tables(), of the same vocab).
-        self.bits = _bits(n, vocab) if warm is None or orders < 2 else \
+        self.bits = ctx_table_bits(n, vocab) if warm is None or orders < 2 else \
             int((warm["tag"].shape[0] - vocab) // (orders - 1)).bit_length() - 1
-        n_rows = table_rows(orders, vocab, self.bits)
+        n_rows = ctx_table_rows(orders, vocab, self.bits)
         self.sym = np.zeros((n_rows, slot), np.uint16)
         self.cnt = np.zeros((n_rows, slot), np.uint8)
         self.tag = np.zeros(n_rows, np.uint16)
