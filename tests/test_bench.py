@@ -229,7 +229,8 @@ def test_the_bench_and_report_commands(tmp_path):
 
 @pytest.mark.parametrize("name", ["ppmdH-o32", "ppmdI-o32", "zpaq-5"])
 def test_the_strongest_conventional_rows_round_trip(name):
-    """PPMd and ZPAQ: installed by the bench extra, so they never skip in `make test`."""
+    """PPMd (a dependency: nncomp writes PPMd frames) and ZPAQ (the bench extra): installed by
+    `make test`, so they never skip."""
     codec = codecs.make_codec(name)
     blob = codec.compress(DATA)
     assert codec.decompress(blob) == DATA and len(blob) < len(DATA) // 10

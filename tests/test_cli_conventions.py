@@ -152,7 +152,7 @@ def test_progress_can_be_forced(tmp_path):
 
 def test_a_small_input_runs_no_model_and_imports_no_torch(tmp_path):
     """Under a preset's MODEL_FROM bytes the network cannot win (benchmarks/2026-12-07-zen4-
-    small-inputs): LZMA2 or stored, without torch, both ways."""
+    small-inputs): PPMd, LZMA2 or stored, without torch, both ways."""
     from nncomp import presets
     src = tmp_path / "small"
     src.write_bytes(TEXT[:800])
@@ -163,4 +163,4 @@ def test_a_small_input_runs_no_model_and_imports_no_torch(tmp_path):
         for args in (["-f", "-p", preset, str(src)], ["-dc", f"{src}.nnc"]):
             p = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, timeout=600)
             assert p.stderr.endswith(b"NO-TORCH"), (args, p.stderr.decode())
-        assert " lzma " in run("-l", f"{src}.nnc").stdout.decode()
+        assert " ppmd " in run("-l", f"{src}.nnc").stdout.decode()  # this text: PPMd's

@@ -169,6 +169,42 @@ def test_hostile_fingerprint_fields(key, value):
         nncomp.decompress(_edit_header(BLOB, edit))
 
 
+def test_hostile_ppmd_frames():
+    data = b"ppmd frame " * 100
+    good = container.write_ppmd(data, 8)
+    assert good is not None and nncomp.decompress(good) == data
+    head = container._PREFIX.size
+    fields = container._LZMA.size
+    assert len(good) == container.PPMD_OVERHEAD + container._LZMA.unpack_from(good, head)[2]
+
+    def with_fields(order: int = 8, **kw) -> bytes:
+        length, crc, clen, ccrc = container._LZMA.unpack_from(good, head)
+        f = {"length": length, "crc": crc, "clen": clen, "ccrc": ccrc, **kw}
+        return (good[:head] + container._LZMA.pack(f["length"], f["crc"], f["clen"], f["ccrc"])
+                + bytes([order]) + good[head + fields + 1:])
+
+    coded = good[container.PPMD_OVERHEAD:]
+    for bad, err in [(with_fields(length=len(data) + 1), CorruptDataError),
+                     (with_fields(length=len(data) - 1), CorruptDataError),
+                     (with_fields(length=1 << 40), CorruptDataError),
+                     (with_fields(length=1 << 20), CorruptDataError),  # more than it can hold
+                     (with_fields(order=1), CorruptDataError),
+                     (with_fields(order=65), CorruptDataError),
+                     (with_fields(order=7), CorruptDataError),  # another model: another output
+                     (with_fields(crc=0), CorruptDataError),
+                     (with_fields(ccrc=0), CorruptDataError),
+                     (with_fields(clen=1 << 40), TruncatedDataError),
+                     (good[:-3], TruncatedDataError)]:
+        with pytest.raises(err):
+            nncomp.decompress(bad)
+    with pytest.raises(LimitError):
+        nncomp.decompress(good, max_length=10)
+    # Coded bytes of another stream (their checksum fixed): an error, never a crash or a hang.
+    for junk in (bytes(len(coded)), b"\xff" * len(coded), bytes(reversed(coded))):
+        with pytest.raises(CorruptDataError):
+            nncomp.decompress(with_fields(ccrc=container.crc32(junk))[:-len(coded)] + junk)
+
+
 def test_hostile_lzma_frames():
     data = b"lzma frame " * 100
     good = container.write_lzma(data)

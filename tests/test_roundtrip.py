@@ -281,35 +281,48 @@ def test_without_context_statistics():
     assert nncomp.decompress(blob) == data
 
 
-def test_lzma_fallback_when_the_model_loses():
-    """Small or repetitive inputs: the frame is LZMA2 at xz -9e's settings when that is smaller
-    than the model's, so an archive is never much larger than xz's (a 30-byte frame)."""
+def test_fallback_frames_when_the_model_loses():
+    """Small or repetitive inputs: the frame is PPMd or LZMA2 (xz -9e's settings) where that is
+    smaller than the model's, so an archive is never much larger than either (a 30- or 31-byte
+    frame): PPMd on a small text, LZMA2 on long repeats."""
     import lzma
-    data = shared_file("canterbury/grammar.lsp").read_bytes()
-    blob, info = api.compress_info(data, "test")
-    model_only = nncomp.compress(data, "test", fallback=False)
-    xz = lzma.compress(data, preset=9 | lzma.PRESET_EXTREME)
-    assert info.kind == "lzma" and len(blob) < len(model_only) and len(blob) <= len(xz)
-    assert info.model_bits > 0  # the model ran, and lost
-    assert nncomp.decompress(blob) == data
-    assert nncomp.info(blob)[0].kind == "lzma"
+    text = shared_file("canterbury/grammar.lsp").read_bytes()
+    repeats = random.Random(0).randbytes(3000) * 8
+    for data, kind in [(text, "ppmd"), (repeats, "lzma")]:
+        blob, info = api.compress_info(data, "test")
+        model_only = nncomp.compress(data, "test", fallback=False)
+        xz = lzma.compress(data, preset=9 | lzma.PRESET_EXTREME)
+        ppmd = min(len(b) for o in frame.PPMD_ORDERS_SMALL if (b := container.write_ppmd(data, o)))
+        assert info.kind == kind and len(blob) < len(model_only)
+        assert len(blob) <= min(len(xz), ppmd)
+        assert info.model_bits > 0  # the model ran, and lost
+        assert nncomp.decompress(blob) == data
+        assert nncomp.info(blob)[0].kind == kind
 
 
-def test_lzma_is_skipped_only_where_the_model_clearly_wins():
+def test_fallbacks_are_skipped_only_where_the_model_clearly_wins():
     data = shared_file("canterbury/lcet10.txt").read_bytes() * 3  # over QUICK_LZMA_FROM
     quick = frame._quick_lzma_size(data)
-    with mock.patch.object(container, "write_lzma", wraps=container.write_lzma) as xz:
-        assert len(frame._fallbacks(data, int(0.5 * quick))) == 1 and xz.call_count == 0
-        assert len(frame._fallbacks(data, quick)) == 2 and xz.call_count == 1
-        assert len(frame._fallbacks(data[:4096], 1)) == 2  # small inputs: always tried
+
+    def kinds(data: bytes, model_size: int) -> list[str]:
+        return [container.kind_name(b) for b in frame._fallbacks(data, model_size)]
+    assert kinds(data, int(0.5 * quick)) == ["stored"]
+    assert kinds(data, int(0.65 * quick)) == ["stored", "ppmd"]
+    assert kinds(data, quick) == ["stored", "lzma", "ppmd"]
+    assert kinds(data[:4096], 1) == ["stored", "lzma", "ppmd", "ppmd"]  # small: always tried
 
 
 @pytest.mark.slow
-def test_the_quick_lzma_pass_bounds_xz():
+def test_the_quick_lzma_pass_bounds_xz_and_ppmd():
     """Why skipping is safe: wherever the model's frame is under SKIP_LZMA_BELOW of the quick
-    pass, xz -9e's frame would not have been more than 1 % smaller (every Canterbury file)."""
+    pass, xz -9e's frame would not have been more than 1 % smaller, and under SKIP_PPMD_BELOW,
+    PPMd's would not have been smaller (every Canterbury file)."""
     for path in sorted(shared_file("canterbury/alice29.txt").parent.iterdir()):
         if path.name in ("SHA256SUMS", "README.md"):
             continue
         data = path.read_bytes()
-        assert len(container.write_lzma(data)) > frame.SKIP_LZMA_BELOW * frame._quick_lzma_size(data) / 1.01
+        quick = frame._quick_lzma_size(data)
+        assert len(container.write_lzma(data)) > frame.SKIP_LZMA_BELOW * quick / 1.01
+        # PPMd, which large inputs try at PPMD_ORDERS_LARGE, is never under SKIP_PPMD_BELOW
+        for order in frame.PPMD_ORDERS_LARGE:
+            assert len(container.write_ppmd(data, order) or b"") > frame.SKIP_PPMD_BELOW * quick

@@ -19,8 +19,8 @@ from .tokenizer import MAX_SYMBOL_LEN, Dictionary
 
 MAGIC = b"\x89NNC"
 FORMAT_VERSION = 1
-KIND_STORED, KIND_MODEL, KIND_LZMA = 0, 1, 2
-KIND_NAMES = {KIND_STORED: "stored", KIND_MODEL: "model", KIND_LZMA: "lzma"}
+KIND_STORED, KIND_MODEL, KIND_LZMA, KIND_PPMD = 0, 1, 2, 3
+KIND_NAMES = {KIND_STORED: "stored", KIND_MODEL: "model", KIND_LZMA: "lzma", KIND_PPMD: "ppmd"}
 MAX_HEADER = 1 << 16
 MAX_LENGTH = (1 << 63) - 1
 
@@ -30,6 +30,7 @@ _STORED = struct.Struct("<QI")  # length, crc32 of the data
 _HLEN = struct.Struct("<I")  # header length
 _MODEL_TAIL = struct.Struct("<IQI")  # header crc32, payload length, payload crc32
 _LZMA = struct.Struct("<QIQI")  # length, crc32 of the data, coded length, crc32 of the coded bytes
+_PPMD_ORDER = struct.Struct("<B")  # a PPMd frame: _LZMA's fields, then the model order
 
 # LZMA frames: the fallback when the model loses (small or highly repetitive inputs). Raw
 # LZMA2 at xz's -9e settings, dictionary sized to the input; decoding allocates the dictionary
@@ -37,6 +38,18 @@ _LZMA = struct.Struct("<QIQI")  # length, crc32 of the data, coded length, crc32
 LZMA_MAX_DICT = 64 << 20  # xz -9's dictionary
 LZMA_MAX_LENGTH = 1 << 30
 LZMA_OVERHEAD = _PREFIX.size + _LZMA.size  # 30 bytes
+
+# PPMd frames: the other fallback, PPMd var. I (Shkarin's PPMd8, pyppmd) with restart on a
+# full model. Text the network has not learnt yet (every Canterbury text file) is PPM's
+# ground. The model's memory is derived from the length and bounded, as LZMA2's dictionary is.
+PPMD_MAX_LENGTH = 1 << 30
+PPMD_MIN_MEM, PPMD_MAX_MEM = 1 << 20, 256 << 20
+PPMD_ORDERS = range(2, 65)  # the orders PPMd8 accepts
+PPMD_OVERHEAD = _PREFIX.size + _LZMA.size + _PPMD_ORDER.size  # 31 bytes
+# PPMd8 codes at most ~2,720 bytes per coded byte (measured on 100 MB of one byte repeated):
+# a header claiming more than this many is refused before decoding.
+PPMD_MAX_EXPANSION = 4096
+PPMD_ENCODE_STEP = 1 << 14  # bytes given to the encoder at a time (write_ppmd)
 
 STORED_OVERHEAD = _PREFIX.size + _STORED.size  # the fixed cost of a stored frame: 18 bytes
 HEADER_KEYS = {"preset", "config", "length", "crc32", "fingerprint"}
@@ -92,7 +105,7 @@ def crc32(data: bytes) -> int:
 
 
 def kind_name(blob: bytes) -> str:
-    """The kind of the frame that starts blob ("stored", "model" or "lzma")."""
+    """The kind of the frame that starts blob ("stored", "model", "lzma" or "ppmd")."""
     return KIND_NAMES[_PREFIX.unpack_from(blob)[2]]
 
 
@@ -128,6 +141,50 @@ def _inflate_lzma(coded: bytes, length: int) -> bytes:
     if len(out) != length or not d.eof or d.unused_data:
         raise CorruptDataError("lzma frame decodes to the wrong length")
     return out
+
+
+def _ppmd_mem(length: int) -> int:
+    """The PPMd model's memory for a frame of length bytes: 32 bytes per input byte (a text
+    model of any order fills less), so it restarts only past 8 MiB of input."""
+    return min(PPMD_MAX_MEM, max(PPMD_MIN_MEM, 32 * length))
+
+
+def write_ppmd(data: bytes, order: int) -> Optional[bytes]:
+    """data as a PPMd var. I frame of this order, or None where pyppmd does not decode its own
+    output back to data (not seen since _deflate_ppmd writes in pieces; 0 of 60 slices of
+    dickens at orders 4-24): every frame written has been decoded once."""
+    assert len(data) <= PPMD_MAX_LENGTH and order in PPMD_ORDERS
+    coded = _deflate_ppmd(data, order)
+    try:
+        if _inflate_ppmd(coded, len(data), order) != data:
+            return None
+    except CorruptDataError:
+        return None
+    return (_PREFIX.pack(MAGIC, FORMAT_VERSION, KIND_PPMD)
+            + _LZMA.pack(len(data), crc32(data), len(coded), crc32(coded))
+            + _PPMD_ORDER.pack(order) + coded)
+
+
+def _deflate_ppmd(data: bytes, order: int) -> bytes:
+    """The PPMd stream, its model freed on return (before write_ppmd decodes it)."""
+    import pyppmd
+    enc = pyppmd.Ppmd8Encoder(order, _ppmd_mem(len(data)), pyppmd.PPMD8_RESTORE_METHOD_RESTART)
+    # In pieces whose output fits pyppmd's first output buffer: pyppmd 1.3.1 drops a byte where
+    # one call's output grows that buffer (at 32 KiB), and its decoder then fails.
+    step = PPMD_ENCODE_STEP
+    return b"".join([enc.encode(data[i:i + step]) for i in range(0, len(data), step)]) + enc.flush()
+
+
+def _inflate_ppmd(coded: bytes, length: int, order: int) -> bytes:
+    import pyppmd
+    dec = pyppmd.Ppmd8Decoder(order, _ppmd_mem(length), pyppmd.PPMD8_RESTORE_METHOD_RESTART)
+    try:
+        out = dec.decode(coded, length) if length else b""
+    except (ValueError, SystemError, pyppmd.PpmdError):  # SystemError: a NULL without an error
+        raise CorruptDataError("ppmd frame does not decode") from None
+    if len(out) != length:
+        raise CorruptDataError("ppmd frame decodes to the wrong length")
+    return bytes(out)
 
 
 # The warm section of a model frame whose config.warm > 0, after the dictionary section: 1 if
@@ -347,6 +404,8 @@ def _parse_frame(r: _Reader, first: bool, max_length: int) -> Frame | None:
         if crc32(data) != checksum:
             raise CorruptDataError("lzma frame checksum mismatch")
         return Frame(KIND_LZMA, length, checksum, data)
+    if kind == KIND_PPMD:
+        return _parse_ppmd(r, max_length)
     if kind != KIND_MODEL:
         raise CorruptDataError(f"unknown frame kind {kind}")
     (hlen,) = r.unpack(_HLEN, "header length")
@@ -388,6 +447,24 @@ def _parse_frame(r: _Reader, first: bool, max_length: int) -> Frame | None:
         raise CorruptDataError("header claims more output than the payload can hold")
     return Frame(KIND_MODEL, length, h["crc32"], payload, h["preset"], cfg, h["fingerprint"],
                  dictionary, symbols, warm_from)
+
+
+def _parse_ppmd(r: _Reader, max_length: int) -> Frame:
+    length, checksum, clen, ccrc = r.unpack(_LZMA, "ppmd frame header")
+    (order,) = r.unpack(_PPMD_ORDER, "ppmd frame header")
+    if length > max_length:
+        raise LimitError(f"frame of {length} bytes exceeds the limit of {max_length}")
+    if length > PPMD_MAX_LENGTH or order not in PPMD_ORDERS:
+        raise CorruptDataError("ppmd frame: length or order out of bounds")
+    if length > PPMD_MAX_EXPANSION * (clen + 16):
+        raise CorruptDataError("ppmd frame claims more output than its coded bytes can hold")
+    coded = r.take(clen, "ppmd data")
+    if crc32(coded) != ccrc:
+        raise CorruptDataError("ppmd data checksum mismatch")
+    data = _inflate_ppmd(coded, length, order)
+    if crc32(data) != checksum:
+        raise CorruptDataError("ppmd frame checksum mismatch")
+    return Frame(KIND_PPMD, length, checksum, data)
 
 
 def iter_frames(buf: bytes | memoryview, max_length: int = MAX_LENGTH) -> Iterator[Frame]:
