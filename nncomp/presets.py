@@ -14,9 +14,11 @@ from .config import ModelConfig
 PRESETS: dict[str, ModelConfig] = {
     # Every preset runs the exact engine (nncomp/net/exact.py): its archives decode on any CPU or
     # GPU, with any thread count and torch release; benchmarks/2026-12-07-zen4-exact-engine.
-    # For tests: milliseconds per example, many coder segments (checkpoints), every model part.
+    # For tests: milliseconds per example, many coder segments (checkpoints), every model part;
+    # streams of 256 symbols, so that a few kB already run several at once (a step costs about
+    # the same for 1 stream as for 8: the suite ran 589 -> 449 s against 1024).
     "test": ModelConfig(embed=8, hidden=16, layers=1, bptt=8, lr=1e-2, warmup=10, max_streams=8,
-                        stream_len=1024, match=True, coder_segment=1024, text_vocab=512,
+                        stream_len=256, match=True, coder_segment=1024, text_vocab=512,
                         context=2, sse=True, exact=True),
     # Speed first: a narrow LSTM on many short streams (its step is bound by per-op cost) with a
     # large falling rate; benchmarks/2026-11-28-zen4-fast-h64. Context statistics of orders 1–4,

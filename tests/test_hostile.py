@@ -68,7 +68,8 @@ def test_the_rows_of_the_issue(outcomes, case, outcome):
 
 def test_a_limit_names_the_part_and_can_be_raised():
     blob, h, payload = hostile.base()
-    big = hostile.join(hostile._with(h, length=10**8), payload)
+    # A length the payload could hold (at MIN_BITS_PER_SYMBOL), a decoder state it cannot.
+    big = hostile.join(hostile._with(h, length=3 * 10**7), payload)
     with pytest.raises(nncomp.LimitError, match="memory limit"):
         nncomp.decompress(big, memlimit=100 << 20)
     heavy = hostile.join(hostile._with(h, config__hidden=1000, config__bptt=1), payload)
