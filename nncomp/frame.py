@@ -2,9 +2,9 @@
 
 A frame holds one block of input. Compressing runs the model over it (after a text dictionary
 where the input is text) and keeps the smallest of the model's frame, a stored one, an LZMA2
-one and a PPMd one; decompressing checks what decides the floats, runs the same model and checks the result's
-CRC-32. torch is imported only when a model runs (`_engine`): stored, LZMA2 and PPMd frames, listing
-and usage errors never pay its ~2 s.
+one and a PPMd one; decompressing checks what decides the floats, runs the same model and
+checks the result's CRC-32. torch is imported only when a model runs (`_engine`): stored, LZMA2
+and PPMd frames, listing and usage errors never pay its ~2 s.
 """
 from __future__ import annotations
 

@@ -169,64 +169,58 @@ def test_hostile_fingerprint_fields(key, value):
         nncomp.decompress(_edit_header(BLOB, edit))
 
 
-def test_hostile_ppmd_frames():
-    data = b"ppmd frame " * 100
-    good = container.write_ppmd(data, 8)
-    assert good is not None and nncomp.decompress(good) == data
-    head = container._PREFIX.size
-    fields = container._LZMA.size
-    assert len(good) == container.PPMD_OVERHEAD + container._LZMA.unpack_from(good, head)[2]
+def _field_editor(good: bytes):
+    """good (an LZMA or PPMd frame) with fields of its header replaced, checksums not fixed."""
+    head, fields = container._PREFIX.size, container._LZMA.size
 
-    def with_fields(order: int = 8, **kw) -> bytes:
+    def edit(order: int | None = None, **kw) -> bytes:
         length, crc, clen, ccrc = container._LZMA.unpack_from(good, head)
         f = {"length": length, "crc": crc, "clen": clen, "ccrc": ccrc, **kw}
-        return (good[:head] + container._LZMA.pack(f["length"], f["crc"], f["clen"], f["ccrc"])
-                + bytes([order]) + good[head + fields + 1:])
+        tail = good[head + fields:]  # a PPMd frame's starts with its order
+        if order is not None:
+            tail = bytes([order]) + tail[1:]
+        return good[:head] + container._LZMA.pack(f["length"], f["crc"], f["clen"], f["ccrc"]) + tail
+    return edit
 
-    coded = good[container.PPMD_OVERHEAD:]
-    for bad, err in [(with_fields(length=len(data) + 1), CorruptDataError),
-                     (with_fields(length=len(data) - 1), CorruptDataError),
-                     (with_fields(length=1 << 40), CorruptDataError),
-                     (with_fields(length=1 << 20), CorruptDataError),  # more than it can hold
-                     (with_fields(order=1), CorruptDataError),
-                     (with_fields(order=65), CorruptDataError),
-                     (with_fields(order=7), CorruptDataError),  # another model: another output
-                     (with_fields(crc=0), CorruptDataError),
-                     (with_fields(ccrc=0), CorruptDataError),
-                     (with_fields(clen=1 << 40), TruncatedDataError),
-                     (good[:-3], TruncatedDataError)]:
+
+def _refuses_edits(good: bytes, data: bytes, more: list) -> None:
+    """Every edit of good's header fields, and `more`, ends in its error; good decodes."""
+    edit = _field_editor(good)
+    assert nncomp.decompress(good) == data
+    for bad, err in [(edit(length=len(data) + 1), CorruptDataError),
+                     (edit(length=len(data) - 1), CorruptDataError),
+                     (edit(length=1 << 40), CorruptDataError),
+                     (edit(crc=0), CorruptDataError),
+                     (edit(ccrc=0), CorruptDataError),
+                     (edit(clen=1 << 40), TruncatedDataError),
+                     (good[:-3], TruncatedDataError), *more]:
         with pytest.raises(err):
             nncomp.decompress(bad)
     with pytest.raises(LimitError):
         nncomp.decompress(good, max_length=10)
+
+
+def test_hostile_ppmd_frames():
+    data = b"ppmd frame " * 100
+    good = container.write_ppmd(data, 8)
+    assert good is not None
+    head = container._PREFIX.size
+    assert len(good) == container.PPMD_OVERHEAD + container._LZMA.unpack_from(good, head)[2]
+    edit = _field_editor(good)
+    _refuses_edits(good, data, [(edit(length=1 << 20), CorruptDataError),  # more than it holds
+                                (edit(order=1), CorruptDataError),
+                                (edit(order=65), CorruptDataError),
+                                (edit(order=7), CorruptDataError)])  # another model's output
     # Coded bytes of another stream (their checksum fixed): an error, never a crash or a hang.
+    coded = good[container.PPMD_OVERHEAD:]
     for junk in (bytes(len(coded)), b"\xff" * len(coded), bytes(reversed(coded))):
         with pytest.raises(CorruptDataError):
-            nncomp.decompress(with_fields(ccrc=container.crc32(junk))[:-len(coded)] + junk)
+            nncomp.decompress(edit(ccrc=container.crc32(junk))[:-len(coded)] + junk)
 
 
 def test_hostile_lzma_frames():
     data = b"lzma frame " * 100
     good = container.write_lzma(data)
-    assert nncomp.decompress(good) == data
     head = container._PREFIX.size
     assert len(good) == container.LZMA_OVERHEAD + container._LZMA.unpack_from(good, head)[2]
-
-    def with_fields(**kw) -> bytes:
-        length, crc, clen, ccrc = container._LZMA.unpack_from(good, head)
-        f = {"length": length, "crc": crc, "clen": clen, "ccrc": ccrc, **kw}
-        return (good[:head] + container._LZMA.pack(f["length"], f["crc"], f["clen"], f["ccrc"])
-                + good[head + container._LZMA.size:])
-
-    for bad, err in [(with_fields(length=len(data) + 1), CorruptDataError),
-                     (with_fields(length=len(data) - 1), CorruptDataError),
-                     (with_fields(length=1 << 40), CorruptDataError),
-                     (with_fields(length=1 << 14), CorruptDataError),
-                     (with_fields(crc=0), CorruptDataError),
-                     (with_fields(ccrc=0), CorruptDataError),
-                     (with_fields(clen=1 << 40), TruncatedDataError),
-                     (good[:-3], TruncatedDataError)]:
-        with pytest.raises(err):
-            nncomp.decompress(bad)
-    with pytest.raises(LimitError):
-        nncomp.decompress(good, max_length=10)
+    _refuses_edits(good, data, [(_field_editor(good)(length=1 << 14), CorruptDataError)])
