@@ -159,7 +159,7 @@ def _fallbacks(data: bytes, model_size: int) -> list[bytes]:
     """Frames the model must beat: stored, LZMA2 at xz -9e's settings and PPMd (small inputs,
     where the network has not learnt enough yet, and very repetitive ones)."""
     out = [container.write_stored(data)]
-    if len(data) > container.LZMA_MAX_LENGTH:
+    if len(data) > container.CODED_MAX_LENGTH:
         return out
     quick = _quick_lzma_size(data) if len(data) >= QUICK_LZMA_FROM else None
     if quick is None or model_size >= SKIP_LZMA_BELOW * quick:

@@ -36,13 +36,12 @@ _PPMD_ORDER = struct.Struct("<B")  # a PPMd frame: _LZMA's fields, then the mode
 # LZMA2 at xz's -9e settings, dictionary sized to the input; decoding allocates the dictionary
 # and the whole output, so both are bounded.
 LZMA_MAX_DICT = 64 << 20  # xz -9's dictionary
-LZMA_MAX_LENGTH = 1 << 30
+CODED_MAX_LENGTH = 1 << 30  # the longest LZMA2 or PPMd frame: the decoder holds all its output
 LZMA_OVERHEAD = _PREFIX.size + _LZMA.size  # 30 bytes
 
 # PPMd frames: the other fallback, PPMd var. I (Shkarin's PPMd8, pyppmd) with restart on a
 # full model. Text the network has not learnt yet (every Canterbury text file) is PPM's
 # ground. The model's memory is derived from the length and bounded, as LZMA2's dictionary is.
-PPMD_MAX_LENGTH = 1 << 30
 PPMD_MIN_MEM, PPMD_MAX_MEM = 1 << 20, 256 << 20
 PPMD_ORDERS = range(2, 65)  # the orders PPMd8 accepts
 PPMD_OVERHEAD = _PREFIX.size + _LZMA.size + _PPMD_ORDER.size  # 31 bytes
@@ -124,12 +123,18 @@ def _lzma_dict_size(length: int) -> int:
 
 
 def write_lzma(data: bytes) -> bytes:
-    """data as raw LZMA2 with xz -9e's settings (len(data) <= LZMA_MAX_LENGTH)."""
-    assert len(data) <= LZMA_MAX_LENGTH
+    """data as raw LZMA2 with xz -9e's settings (len(data) <= CODED_MAX_LENGTH)."""
+    assert len(data) <= CODED_MAX_LENGTH
     coded = lzma.compress(data, format=lzma.FORMAT_RAW,
                           filters=_lzma_filters(_lzma_dict_size(len(data))))
-    return (_PREFIX.pack(MAGIC, FORMAT_VERSION, KIND_LZMA)
-            + _LZMA.pack(len(data), crc32(data), len(coded), crc32(coded)) + coded)
+    return _coded_frame(KIND_LZMA, data, coded)
+
+
+def _coded_frame(kind: int, data: bytes, coded: bytes, extra: bytes = b"") -> bytes:
+    """An LZMA2 or PPMd frame of data: the prefix, _LZMA's fields, the kind's own fields
+    (extra: a PPMd frame's order) and the coded bytes."""
+    return (_PREFIX.pack(MAGIC, FORMAT_VERSION, kind)
+            + _LZMA.pack(len(data), crc32(data), len(coded), crc32(coded)) + extra + coded)
 
 
 def _inflate_lzma(coded: bytes, length: int) -> bytes:
@@ -153,16 +158,14 @@ def write_ppmd(data: bytes, order: int) -> Optional[bytes]:
     """data as a PPMd var. I frame of this order, or None where pyppmd does not decode its own
     output back to data (not seen since _deflate_ppmd writes in pieces; 0 of 60 slices of
     dickens at orders 4-24): every frame written has been decoded once."""
-    assert len(data) <= PPMD_MAX_LENGTH and order in PPMD_ORDERS
+    assert len(data) <= CODED_MAX_LENGTH and order in PPMD_ORDERS
     coded = _deflate_ppmd(data, order)
     try:
         if _inflate_ppmd(coded, len(data), order) != data:
             return None
     except CorruptDataError:
         return None
-    return (_PREFIX.pack(MAGIC, FORMAT_VERSION, KIND_PPMD)
-            + _LZMA.pack(len(data), crc32(data), len(coded), crc32(coded))
-            + _PPMD_ORDER.pack(order) + coded)
+    return _coded_frame(KIND_PPMD, data, coded, _PPMD_ORDER.pack(order))
 
 
 def _deflate_ppmd(data: bytes, order: int) -> bytes:
@@ -391,21 +394,8 @@ def _parse_frame(r: _Reader, first: bool, max_length: int) -> Frame | None:
         if crc32(data) != checksum:
             raise CorruptDataError("stored data checksum mismatch")
         return Frame(KIND_STORED, length, checksum, data)
-    if kind == KIND_LZMA:
-        length, checksum, clen, ccrc = r.unpack(_LZMA, "lzma frame header")
-        if length > max_length:
-            raise LimitError(f"frame of {length} bytes exceeds the limit of {max_length}")
-        if length > LZMA_MAX_LENGTH:
-            raise CorruptDataError("lzma frame: length out of bounds")
-        coded = r.take(clen, "lzma data")
-        if crc32(coded) != ccrc:  # a range coder's last bytes can change without changing its output
-            raise CorruptDataError("lzma data checksum mismatch")
-        data = _inflate_lzma(coded, length)
-        if crc32(data) != checksum:
-            raise CorruptDataError("lzma frame checksum mismatch")
-        return Frame(KIND_LZMA, length, checksum, data)
-    if kind == KIND_PPMD:
-        return _parse_ppmd(r, max_length)
+    if kind in (KIND_LZMA, KIND_PPMD):
+        return _parse_coded(r, kind, max_length)
     if kind != KIND_MODEL:
         raise CorruptDataError(f"unknown frame kind {kind}")
     (hlen,) = r.unpack(_HLEN, "header length")
@@ -449,22 +439,27 @@ def _parse_frame(r: _Reader, first: bool, max_length: int) -> Frame | None:
                  dictionary, symbols, warm_from)
 
 
-def _parse_ppmd(r: _Reader, max_length: int) -> Frame:
-    length, checksum, clen, ccrc = r.unpack(_LZMA, "ppmd frame header")
-    (order,) = r.unpack(_PPMD_ORDER, "ppmd frame header")
+def _parse_coded(r: _Reader, kind: int, max_length: int) -> Frame:
+    """An LZMA2 or PPMd frame, its fields checked before its coded bytes are read and decoded."""
+    name = KIND_NAMES[kind]
+    length, checksum, clen, ccrc = r.unpack(_LZMA, f"{name} frame header")
+    order = r.unpack(_PPMD_ORDER, "ppmd frame header")[0] if kind == KIND_PPMD else 0
     if length > max_length:
         raise LimitError(f"frame of {length} bytes exceeds the limit of {max_length}")
-    if length > PPMD_MAX_LENGTH or order not in PPMD_ORDERS:
-        raise CorruptDataError("ppmd frame: length or order out of bounds")
-    if length > PPMD_MAX_EXPANSION * (clen + 16):
+    if length > CODED_MAX_LENGTH:
+        raise CorruptDataError(f"{name} frame: length out of bounds")
+    if kind == KIND_PPMD and order not in PPMD_ORDERS:
+        raise CorruptDataError("ppmd frame: order out of bounds")
+    if kind == KIND_PPMD and length > PPMD_MAX_EXPANSION * (clen + 16):
         raise CorruptDataError("ppmd frame claims more output than its coded bytes can hold")
-    coded = r.take(clen, "ppmd data")
-    if crc32(coded) != ccrc:
-        raise CorruptDataError("ppmd data checksum mismatch")
-    data = _inflate_ppmd(coded, length, order)
+    coded = r.take(clen, f"{name} data")
+    if crc32(coded) != ccrc:  # a range coder's last bytes can change without changing its output
+        raise CorruptDataError(f"{name} data checksum mismatch")
+    data = (_inflate_ppmd(coded, length, order) if kind == KIND_PPMD
+            else _inflate_lzma(coded, length))
     if crc32(data) != checksum:
-        raise CorruptDataError("ppmd frame checksum mismatch")
-    return Frame(KIND_PPMD, length, checksum, data)
+        raise CorruptDataError(f"{name} frame checksum mismatch")
+    return Frame(kind, length, checksum, data)
 
 
 def iter_frames(buf: bytes | memoryview, max_length: int = MAX_LENGTH) -> Iterator[Frame]:
