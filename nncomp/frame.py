@@ -1,10 +1,10 @@
 """One frame, both ways: data -> symbols -> engine -> container frame, and back.
 
 A frame holds one block of input. Compressing runs the model over it (after a text dictionary
-where the input is text) and keeps the smallest of the model's frame, a stored one, an LZMA2
-one and a PPMd one; decompressing checks what decides the floats, runs the same model and
-checks the result's CRC-32. torch is imported only when a model runs (`_engine`): stored, LZMA2
-and PPMd frames, listing and usage errors never pay its ~2 s.
+where the input is text) and keeps the smallest of the model's frame, a stored one and the
+conventional ones (ZPAQ, LZMA2, PPMd); decompressing checks what decides the floats, runs the
+same model and checks the result's CRC-32. torch is imported only when a model runs
+(`_engine`): the other frames, listing and usage errors never pay its ~2 s.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class CompressInfo:
     """What a compression did: for -v, bench and tests."""
     n: int
     compressed: int
-    kind: str  # of the frame(s) written: model, stored, lzma, ppmd (or a mix, comma-separated)
+    kind: str  # of the frame(s) written: model, stored, lzma, ppmd, zpaq (or a mix, comma-separated)
     model_bits: float  # the model's cross-entropy, Σ -log2 p; nan when the model did not run
     seconds: float
     config: Optional[ModelConfig]
@@ -147,24 +147,40 @@ def _quick_lzma_size(data: bytes) -> int:
 
 
 # PPMd's output has been at least 62 % of the fast LZMA2 pass's on every file of the shared
-# corpora (dickens 0.624, xml 0.671, lcet10.txt 0.696, kennedy.xls 1.97); where the model's
-# frame is under SKIP_PPMD_BELOW of that pass, PPMd cannot win and is not run. Small inputs try
-# two orders (8 is best on some texts, 16 on others, by under 1 %; each try is decoded once);
-# large ones, where a try costs seconds, one.
+# corpora (dickens 0.624, xml 0.671, lcet10.txt 0.696, kennedy.xls 1.97), ZPAQ's at least 23 %
+# (kennedy.xls 0.237, ptt5 0.562, dickens 0.575, xml 0.586, text 0.65-0.71); where the smallest
+# frame so far is under SKIP_PPMD_BELOW or SKIP_ZPAQ_BELOW of that pass, that codec cannot win
+# and is not run. Small inputs try two
+# PPMd orders (8 is best on some texts, 16 on others, by under 1 %; each try is decoded once);
+# large ones, where a try costs seconds, one. ZPAQ is not tried under ZPAQ_FROM bytes, where
+# PPMd or LZMA2 has been smaller on every file (grammar.lsp, xargs.1, fields.c) and its
+# method-5 model alone allocates ~86 MiB.
 SKIP_PPMD_BELOW = 0.6
+SKIP_ZPAQ_BELOW = 0.2
 PPMD_ORDERS_SMALL, PPMD_ORDERS_LARGE = (8, 16), (16,)
+ZPAQ_FROM = 16 << 10
 
 
 def _fallbacks(data: bytes, model_size: int) -> list[bytes]:
-    """Frames the model must beat: stored, LZMA2 at xz -9e's settings and PPMd (small inputs,
-    where the network has not learnt enough yet, and very repetitive ones)."""
+    """Frames the model must beat: stored, ZPAQ method 5, LZMA2 at xz -9e's settings and PPMd
+    (small inputs, where the network has not learnt enough yet, large text where ZPAQ's
+    context mixing is ahead of it, and very repetitive inputs), each tried unless the smallest
+    frame so far is certain to beat it."""
     out = [container.write_stored(data)]
     if len(data) > container.CODED_MAX_LENGTH:
         return out
     quick = _quick_lzma_size(data) if len(data) >= QUICK_LZMA_FROM else None
-    if quick is None or model_size >= SKIP_LZMA_BELOW * quick:
+    best = model_size
+
+    def worth(skip_below: float) -> bool:
+        return quick is None or best >= skip_below * quick
+
+    if len(data) >= ZPAQ_FROM and worth(SKIP_ZPAQ_BELOW) and (blob := container.write_zpaq(data)):
+        out.append(blob)
+        best = min(best, len(blob))
+    if worth(SKIP_LZMA_BELOW):
         out.append(container.write_lzma(data))
-    if quick is None or model_size >= SKIP_PPMD_BELOW * quick:
+    if worth(SKIP_PPMD_BELOW):
         orders = PPMD_ORDERS_SMALL if quick is None else PPMD_ORDERS_LARGE
         out += [blob for order in orders if (blob := container.write_ppmd(data, order))]
     return out
@@ -181,8 +197,8 @@ def encode(data: bytes, recipe: ModelConfig, preset: str, *, threads: int, devic
            fallback: bool = True, progress: Optional[Progress] = None,
            on_segment: Optional[SegmentHook] = None, resume: Optional[dict] = None,
            model_from: int = 0, warm: Optional[WarmStart] = None) -> tuple[bytes, CompressInfo]:
-    """One frame of data: the smallest of the model's, a stored one and (with fallback) an
-    LZMA2 and a PPMd one; without fallback, the model's or a stored one (for measuring the
+    """One frame of data: the smallest of the model's, a stored one and (with fallback) the
+    conventional ones (_fallbacks); without fallback, the model's or a stored one (for measuring the
     model alone). `preset` is the name the header records. Under model_from bytes (with
     fallback) the model is not run: the smallest of the others, in a fraction of a second,
     without torch.
@@ -235,8 +251,11 @@ def decode(frame: container.Frame, ignore_fingerprint: bool = False,
     device and threads: where an exact frame is decoded (None: the CPU, default_threads());
     a float-engine frame runs on the device and thread count it records. warm: the frame
     config.warm frames before this one, as it ended (None where there is none)."""
-    if frame.kind != KIND_MODEL:  # stored, lzma and ppmd frames are decoded by the container
+    if frame.kind == container.KIND_STORED:
         return frame.data, None
+    if frame.kind != KIND_MODEL:  # LZMA2, PPMd, ZPAQ
+        return container.inflate(
+            frame, limits.default_memlimit() if memlimit is None else memlimit), None
     assert frame.config is not None and frame.fingerprint is not None
     if frame.warm_from is not None and (warm is None or warm.crc32 != frame.warm_from
                                         or not warm.fits(frame.config)):

@@ -276,6 +276,10 @@ def test_the_verdict_comes_first_and_says_when_a_codec_dominates():
     assert "2,000× slower to decompress" in lines[1]
     assert report.dominated_by(rows[3], rows) is None
     assert report._duration(1e9 / 2e3) == "5.8 days" and report._duration(30) == "30 s"
+    assert "frames" not in lines[1]  # the network's own frames: nothing to say
+    rows[3].kinds, rows[3].model_bits = "model,zpaq", 8 * 160_000
+    assert "(bzip2-9, 1.600 bits/byte (its frames: model, zpaq; the network alone codes 1.280)" \
+        in report.verdict(rows)[1]
 
 
 def test_a_busy_machine_is_named_in_the_report(tmp_path):

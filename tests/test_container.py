@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 import zlib
 from unittest import mock
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 import nncomp
 from nncomp.engine import loop
-from nncomp.format import container
+from nncomp.format import container, zpaqframe
 from nncomp.errors import (CorruptDataError, EnvironmentMismatchError, LimitError, NNCompError,
                            TruncatedDataError)
 from conftest import FLOAT_TEST
@@ -224,3 +225,92 @@ def test_hostile_lzma_frames():
     head = container._PREFIX.size
     assert len(good) == container.LZMA_OVERHEAD + container._LZMA.unpack_from(good, head)[2]
     _refuses_edits(good, data, [(_field_editor(good)(length=1 << 14), CorruptDataError)])
+
+
+# A record-structured binary (27 kB): ZPAQ's frame is 2.3x smaller than LZMA2's, 3.5x PPMd's.
+RECORDS = b"".join(struct.pack("<IHhB", i * 7, i % 50, (i * i) % 1000 - 500, i % 3)
+                   for i in range(3000))
+
+
+@pytest.fixture(scope="module")
+def zpaq_good() -> bytes:
+    good = container.write_zpaq(RECORDS)
+    assert good is not None and nncomp.decompress(good) == RECORDS
+    return good
+
+
+def _with_stream(good: bytes, stream: bytes) -> bytes:
+    """good (a ZPAQ frame) carrying another stream, its length and checksum fixed."""
+    edit = _field_editor(good)
+    return edit(clen=len(stream), ccrc=container.crc32(stream))[:container.ZPAQ_OVERHEAD] + stream
+
+
+def test_hostile_zpaq_frame_fields(zpaq_good):
+    edit = _field_editor(zpaq_good)
+    _refuses_edits(zpaq_good, RECORDS, [(edit(length=zpaqframe.ZPAQ_MAX_LENGTH + 1), CorruptDataError),
+                                        (edit(length=1 << 24), CorruptDataError)])  # over 1024x
+    # libzpaq's method 5 asks 86 MiB here: over a 128 MiB memory limit with the child's own
+    with pytest.raises(LimitError, match="memory limit"):
+        nncomp.Decompressor(memlimit=128 << 20).decompress(zpaq_good)
+    assert [f.kind for f in nncomp.info(zpaq_good)] == ["zpaq"]  # listing decodes nothing
+
+
+def _hcomp_at(stream: bytes) -> int:
+    """Where a stream's HCOMP program starts (after its COMP list and its end byte)."""
+    cp = len(zpaqframe.TAG) + 3 + 4 + 5
+    for _ in range(stream[cp - 1]):
+        cp += zpaqframe.COMPSIZE[stream[cp]]
+    return cp + 1
+
+
+def test_hostile_zpaq_streams(zpaq_good):
+    """Streams no libzpaq writes at method 5, inside frames with valid checksums: each refused
+    before a child process runs (its header) or ended by the child's error, in a line."""
+    stream = zpaq_good[container.ZPAQ_OVERHEAD:]
+    h = len(zpaqframe.TAG) + 3 + 4  # hh hm ph pm n
+    hcomp = _hcomp_at(stream)
+
+    def at(i: int, b: bytes, s: bytes = stream) -> bytes:
+        return s[:i] + b + s[i + len(b):]
+    cases = [
+        (at(h, b"\x21"), CorruptDataError, "too large"),  # H of 2^33 words
+        (at(h, b"\x1e"), LimitError, "MiB"),  # H of 2^30 words: 4 GiB
+        (at(h + 4, b"\x00"), CorruptDataError, "no model"),
+        (at(h + 5, b"\x0a"), CorruptDataError, "component"),
+        (at(hcomp, bytes([zpaqframe.JMP, 0xfe])), CorruptDataError, "backwards"),  # a loop
+        (at(hcomp, bytes([zpaqframe.LJ, 0, 0])), CorruptDataError, "backwards"),
+        (at(len(zpaqframe.TAG) + 3, b"\x03"), CorruptDataError, "level"),
+        (b"zPQ" + stream[len(zpaqframe.TAG) + 3:], CorruptDataError, "block"),
+        (stream + stream, CorruptDataError, "end of block"),  # a second block
+        (stream + b"\x00", CorruptDataError, "end of block"),
+        (stream[:-1], CorruptDataError, "end of block"),
+        (at(hcomp - 1, b"\x07"), CorruptDataError, "COMP end"),
+    ]
+    seg = stream.index(b"\x01\x00", hcomp)  # a segment with no file name, then its comment
+    coded = stream.index(b"\x00", seg + 2) + 2
+    end = stream.rindex(b"\x00\x00\x00\x00")
+    cases += [(at(seg + 1, b"n"), CorruptDataError, "segment"),  # a named segment
+              (at(coded, bytes(end - coded)), CorruptDataError, "corrupted"),
+              (at(coded, bytes(reversed(stream[coded:end]))), CorruptDataError, "post processing")]
+    for bad, err, words in cases:
+        with pytest.raises(err, match=words) as e:
+            nncomp.decompress(_with_stream(zpaq_good, bad))
+        assert "\n" not in str(e.value)
+
+
+def test_zpaq_decoder_is_bounded(zpaq_good, monkeypatch):
+    """What the header does not show runs in a child process under a CPU-time and an
+    address-space limit: coded bytes of 0xff keep libzpaq running without end (what a looping
+    PCOMP program inside the coded data would do too), a child allocating past its share."""
+    stream = zpaq_good[container.ZPAQ_OVERHEAD:]
+    coded = stream.index(b"\x00", stream.index(b"\x01\x00", _hcomp_at(stream)) + 2) + 2
+    end = stream.rindex(b"\x00\x00\x00\x00")
+    spins = _with_stream(zpaq_good, stream[:coded] + b"\xff" * (end - coded) + stream[end:])
+    monkeypatch.setattr(zpaqframe, "ZPAQ_CPU_BASE", 1.0)  # instead of 10 s
+    t0 = time.monotonic()
+    with pytest.raises(CorruptDataError, match="within its bound of 2 CPU seconds"):
+        nncomp.decompress(spins)
+    assert time.monotonic() - t0 < 30
+    monkeypatch.setattr(zpaqframe, "_CHILD", "b = bytearray(1 << 32)\n")  # 4 GiB: over its share
+    with pytest.raises(CorruptDataError, match="MemoryError"):
+        nncomp.decompress(zpaq_good)

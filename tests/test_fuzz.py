@@ -24,13 +24,13 @@ N = int(os.environ.get("NNCOMP_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=N, deadline=None, suppress_health_check=list(HealthCheck))
 TEXT = b"To be, or not to be, that is the question: " * 15
 # A model frame (its own, without the fallbacks that win on this repetitive text), a stored
-# one, an empty one, an LZMA one, a PPMd one and a model frame with a text dictionary.
+# one, an empty one, an LZMA one, a PPMd one, a ZPAQ one and a model frame with a text dictionary.
 ARCHIVES = [nncomp.compress(TEXT, "test", fallback=False), nncomp.compress(b"short", "test"),
             nncomp.compress(b"", "test"), container.write_lzma(TEXT),
-            container.write_ppmd(TEXT, 8), small_text_archive()]
-assert [a[5] for a in ARCHIVES] == [1, 0, 0, 2, 3, 1]
+            container.write_ppmd(TEXT, 8), container.write_zpaq(TEXT), small_text_archive()]
+assert [a[5] for a in ARCHIVES] == [1, 0, 0, 2, 3, 4, 1]
 # What each decodes to, so that the concatenation property decodes each model frame once.
-DECODED = dict(zip(ARCHIVES, [TEXT, b"short", b"", TEXT, TEXT, SMALL_TEXT]))
+DECODED = dict(zip(ARCHIVES, [TEXT, b"short", b"", TEXT, TEXT, TEXT, SMALL_TEXT]))
 assert all(nncomp.decompress(a) == d for a, d in DECODED.items())
 # CPU seconds for one hostile case (the test preset decodes TEXT in well under 1 s): CPU time,
 # not wall time, so that a busy machine does not fail the suite.

@@ -300,23 +300,50 @@ def test_fallback_frames_when_the_model_loses():
         assert nncomp.info(blob)[0].kind == kind
 
 
-def test_fallbacks_are_skipped_only_where_the_model_clearly_wins():
+def test_fallbacks_are_skipped_only_where_the_model_clearly_wins(monkeypatch):
+    """Each conventional frame is tried unless the smallest frame so far (the model's, then
+    ZPAQ's) is under its share of the quick LZMA2 pass; ZPAQ's frame here is a stand-in of the
+    size a test sets (a real one on 1.3 MB costs seconds)."""
     data = shared_file("canterbury/lcet10.txt").read_bytes() * 3  # over QUICK_LZMA_FROM
     quick = frame._quick_lzma_size(data)
+    zpaq_size = [0]
+    monkeypatch.setattr(container, "write_zpaq", lambda d: container._coded_frame(
+        container.KIND_ZPAQ, d, bytes(zpaq_size[0])))
 
-    def kinds(data: bytes, model_size: int) -> list[str]:
-        return [container.kind_name(b) for b in frame._fallbacks(data, model_size)]
-    assert kinds(data, int(0.5 * quick)) == ["stored"]
-    assert kinds(data, int(0.65 * quick)) == ["stored", "ppmd"]
-    assert kinds(data, quick) == ["stored", "lzma", "ppmd"]
-    assert kinds(data[:4096], 1) == ["stored", "lzma", "ppmd", "ppmd"]  # small: always tried
+    def kinds(data: bytes, model: float, zpaq: float = 2.0) -> list[str]:
+        zpaq_size[0] = int(zpaq * quick)
+        return [container.kind_name(b) for b in frame._fallbacks(data, int(model * quick))]
+    assert kinds(data, 0.15) == ["stored"]
+    assert kinds(data, 0.45, zpaq=0.58) == ["stored", "zpaq"]
+    assert kinds(data, 0.65, zpaq=0.58) == ["stored", "zpaq"]  # ZPAQ's frame beats PPMd's
+    assert kinds(data, 0.65) == ["stored", "zpaq", "ppmd"]
+    assert kinds(data, 1.0) == ["stored", "zpaq", "lzma", "ppmd"]
+    assert kinds(data, 1.0, zpaq=0.59) == ["stored", "zpaq"]
+    small = ["stored", "lzma", "ppmd", "ppmd"]  # small: always tried, ZPAQ from ZPAQ_FROM
+    assert kinds(data[:frame.ZPAQ_FROM - 1], 0.01) == small
+    assert kinds(data[:frame.ZPAQ_FROM], 0.01, zpaq=0.01) == ["stored", "zpaq"] + small[1:]
+
+
+def test_a_zpaq_frame_where_it_is_smallest():
+    """A record-structured binary of 27 kB: libzpaq's method 5 beats the test model, LZMA2 and
+    PPMd; the archive is its frame (30 bytes over libzpaq's own stream) and decodes."""
+    import struct
+    import zpaq
+    data = b"".join(struct.pack("<IHhB", i * 7, i % 50, (i * i) % 1000 - 500, i % 3)
+                    for i in range(3000))
+    blob, info = api.compress_info(data, "test")
+    assert info.kind == "zpaq" and info.model_bits > 0
+    assert len(blob) == container.ZPAQ_OVERHEAD + len(zpaq.compress(data, level=5, threads=1))
+    assert len(blob) < min(len(container.write_lzma(data)), len(container.write_ppmd(data, 8)))
+    assert nncomp.decompress(blob) == data and nncomp.info(blob)[0].kind == "zpaq"
 
 
 @pytest.mark.slow
 def test_the_quick_lzma_pass_bounds_xz_and_ppmd():
     """Why skipping is safe: wherever the model's frame is under SKIP_LZMA_BELOW of the quick
-    pass, xz -9e's frame would not have been more than 1 % smaller, and under SKIP_PPMD_BELOW,
-    PPMd's would not have been smaller (every Canterbury file)."""
+    pass, xz -9e's frame would not have been more than 1 % smaller, under SKIP_PPMD_BELOW,
+    PPMd's would not have been smaller, and under SKIP_ZPAQ_BELOW, ZPAQ's (every Canterbury
+    file)."""
     for path in sorted(shared_file("canterbury/alice29.txt").parent.iterdir()):
         if path.name in ("SHA256SUMS", "README.md"):
             continue
@@ -326,3 +353,4 @@ def test_the_quick_lzma_pass_bounds_xz_and_ppmd():
         # PPMd, which large inputs try at PPMD_ORDERS_LARGE, is never under SKIP_PPMD_BELOW
         for order in frame.PPMD_ORDERS_LARGE:
             assert len(container.write_ppmd(data, order) or b"") > frame.SKIP_PPMD_BELOW * quick
+        assert len(container.write_zpaq(data) or b"") > frame.SKIP_ZPAQ_BELOW * quick

@@ -40,6 +40,7 @@ class Row:
     model_bits: Optional[float] = None
     files: int = 0
     rss_base_kb: int = 0  # the worker's RSS before the codec ran (the interpreter, its imports)
+    kinds: str = ""  # nncomp rows: the kinds of frame written (model, zpaq, ppmd, lzma, stored)
 
     @property
     def bpb(self) -> float:
@@ -83,7 +84,8 @@ def corpus_rows(doc: dict) -> dict[str, list[Row]]:
                                  for r in ok] or [0]),
                 error="; ".join(errors),
                 model_bits=None if not bits or None in bits else sum(b for b in bits if b),
-                files=len(rs)))
+                files=len(rs),
+                kinds=",".join(sorted({k for r in ok for k in r.get("kind", "").split(",") if k}))))
     return out
 
 
@@ -186,29 +188,35 @@ def verdict(rows: list[Row]) -> list[str]:
     if not conv:
         return []
     best = min(conv, key=lambda r: r.bpb)
-    out = []
-    for r in rows:
-        if not r.codec.startswith("nncomp") or r.error:
-            continue
-        dom = dominated_by(r, rows)
-        if dom is not None:
-            out.append(f"**{dom.codec} beats {r.codec} here** on size, both speeds and energy "
-                       f"({dom.bpb:.3f} against {r.bpb:.3f} bits/byte): use {dom.codec}.")
-            continue
-        smaller = 100 * (1 - r.bpb / best.bpb)
-        slower = best.d_MBps / r.d_MBps if r.d_MBps else math.inf
-        energy = (f", {r.d_j / best.d_j:,.0f}× the energy to decompress" if r.d_j and best.d_j
-                  else "")
-        if smaller > 0:
-            out.append(f"**{r.codec}** is {smaller:.1f} % smaller than the best conventional "
-                       f"codec here ({best.codec}, {best.bpb:.3f} bits/byte), {slower:,.0f}× slower "
-                       f"to decompress{energy}: worth it only where bytes, not time or energy, are "
-                       "what is scarce (the trade-off below says when the energy is repaid).")
-        else:
-            out.append(f"**{r.codec}** is {-smaller:.1f} % larger than {best.codec} "
-                       f"({r.bpb:.3f} against {best.bpb:.3f} bits/byte) and {slower:,.0f}× slower to "
-                       f"decompress: {best.codec} is the better choice here.")
-    return out
+    return [_verdict(r, rows, best) for r in rows if r.codec.startswith("nncomp") and not r.error]
+
+
+def _frames(r: Row) -> str:
+    """Where an nncomp row is not all the network's work: its kinds of frame, and the
+    network's own bits/byte."""
+    if r.kinds in ("", "model"):
+        return ""
+    own = f"; the network alone codes {r.model_bits / r.n:.3f}" if r.model_bits and r.n else ""
+    return f" (its frames: {r.kinds.replace(',', ', ')}{own})"
+
+
+def _verdict(r: Row, rows: list[Row], best: Row) -> str:
+    dom = dominated_by(r, rows)
+    if dom is not None:
+        return (f"**{dom.codec} beats {r.codec} here** on size, both speeds and energy "
+                f"({dom.bpb:.3f} against {r.bpb:.3f} bits/byte{_frames(r)}): use {dom.codec}.")
+    smaller = 100 * (1 - r.bpb / best.bpb)
+    slower = best.d_MBps / r.d_MBps if r.d_MBps else math.inf
+    energy = (f", {r.d_j / best.d_j:,.0f}× the energy to decompress" if r.d_j and best.d_j
+              else "")
+    if smaller > 0:
+        return (f"**{r.codec}** is {smaller:.1f} % smaller than the best conventional codec here "
+                f"({best.codec}, {best.bpb:.3f} bits/byte{_frames(r)}), {slower:,.0f}× slower to "
+                f"decompress{energy}: worth it only where bytes, not time or energy, are what is "
+                "scarce (the trade-off below says when the energy is repaid).")
+    return (f"**{r.codec}** is {-smaller:.1f} % larger than {best.codec} ({r.bpb:.3f} against "
+            f"{best.bpb:.3f} bits/byte{_frames(r)}) and {slower:,.0f}× slower to decompress: "
+            f"{best.codec} is the better choice here.")
 
 
 def tradeoff(rows: list[Row], transfer_kwh_per_gb: float, storage_kwh_per_gb_year: float) -> list[str]:

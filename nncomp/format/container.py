@@ -16,11 +16,14 @@ from ..config import ModelConfig
 from ..errors import CorruptDataError, LimitError, TruncatedDataError
 from .coder import MIN_BITS_PER_SYMBOL
 from .tokenizer import MAX_SYMBOL_LEN, Dictionary
+from . import zpaqframe
 
 MAGIC = b"\x89NNC"
 FORMAT_VERSION = 1
-KIND_STORED, KIND_MODEL, KIND_LZMA, KIND_PPMD = 0, 1, 2, 3
-KIND_NAMES = {KIND_STORED: "stored", KIND_MODEL: "model", KIND_LZMA: "lzma", KIND_PPMD: "ppmd"}
+KIND_STORED, KIND_MODEL, KIND_LZMA, KIND_PPMD, KIND_ZPAQ = 0, 1, 2, 3, 4
+KIND_NAMES = {KIND_STORED: "stored", KIND_MODEL: "model", KIND_LZMA: "lzma", KIND_PPMD: "ppmd",
+              KIND_ZPAQ: "zpaq"}
+CODED_KINDS = (KIND_LZMA, KIND_PPMD, KIND_ZPAQ)
 MAX_HEADER = 1 << 16
 MAX_LENGTH = (1 << 63) - 1
 
@@ -49,6 +52,11 @@ PPMD_OVERHEAD = _PREFIX.size + _LZMA.size + _PPMD_ORDER.size  # 31 bytes
 # a header claiming more than this many is refused before decoding.
 PPMD_MAX_EXPANSION = 4096
 PPMD_ENCODE_STEP = 1 << 14  # bytes given to the encoder at a time (write_ppmd)
+
+# ZPAQ frames: libzpaq's method 5 (context mixing), the strongest of the three on large text,
+# xml and some binaries; a ZPAQ stream carries its own model and programs, checked and decoded
+# under limits by zpaqframe.py (at most zpaqframe.ZPAQ_MAX_LENGTH bytes).
+ZPAQ_OVERHEAD = _PREFIX.size + _LZMA.size  # 30 bytes, and the stream's own ~40 + its model
 
 STORED_OVERHEAD = _PREFIX.size + _STORED.size  # the fixed cost of a stored frame: 18 bytes
 HEADER_KEYS = {"preset", "config", "length", "crc32", "fingerprint"}
@@ -79,7 +87,8 @@ class Frame:
     kind: int
     length: int  # original bytes
     crc32: int  # of the original bytes
-    data: bytes = b""  # stored: the bytes themselves; model: the range-coder payload
+    data: bytes = b""  # stored: the bytes themselves; model: the range-coder payload; LZMA2,
+    # PPMd and ZPAQ: the coded bytes (inflate() decodes them)
     preset: str = ""
     config: ModelConfig | None = None
     fingerprint: dict | None = None
@@ -89,6 +98,7 @@ class Frame:
     # whose network this one starts from; None: it starts cold.
     warm_from: Optional[int] = None
     size: int = 0  # bytes the frame takes in the archive
+    order: int = 0  # PPMd frames: the model's order
     # A large stored frame read with stream_stored: its data in bounded pieces, read from the
     # archive as they are taken (before the next frame), the CRC checked after the last one.
     chunks: Optional[Iterator[bytes]] = None
@@ -104,7 +114,7 @@ def crc32(data: bytes) -> int:
 
 
 def kind_name(blob: bytes) -> str:
-    """The kind of the frame that starts blob ("stored", "model", "lzma" or "ppmd")."""
+    """The kind of the frame that starts blob ("stored", "model", "lzma", "ppmd" or "zpaq")."""
     return KIND_NAMES[_PREFIX.unpack_from(blob)[2]]
 
 
@@ -130,8 +140,15 @@ def write_lzma(data: bytes) -> bytes:
     return _coded_frame(KIND_LZMA, data, coded)
 
 
+def write_zpaq(data: bytes) -> Optional[bytes]:
+    """data as a ZPAQ frame (method 5), or None where it is longer than ZPAQ_MAX_LENGTH or
+    libzpaq's stream does not pass the decoder's checks and decode back to data."""
+    coded = zpaqframe.encode(data)
+    return None if coded is None else _coded_frame(KIND_ZPAQ, data, coded)
+
+
 def _coded_frame(kind: int, data: bytes, coded: bytes, extra: bytes = b"") -> bytes:
-    """An LZMA2 or PPMd frame of data: the prefix, _LZMA's fields, the kind's own fields
+    """An LZMA2, PPMd or ZPAQ frame of data: the prefix, _LZMA's fields, the kind's own fields
     (extra: a PPMd frame's order) and the coded bytes."""
     return (_PREFIX.pack(MAGIC, FORMAT_VERSION, kind)
             + _LZMA.pack(len(data), crc32(data), len(coded), crc32(coded)) + extra + coded)
@@ -394,7 +411,7 @@ def _parse_frame(r: _Reader, first: bool, max_length: int) -> Frame | None:
         if crc32(data) != checksum:
             raise CorruptDataError("stored data checksum mismatch")
         return Frame(KIND_STORED, length, checksum, data)
-    if kind in (KIND_LZMA, KIND_PPMD):
+    if kind in CODED_KINDS:
         return _parse_coded(r, kind, max_length)
     if kind != KIND_MODEL:
         raise CorruptDataError(f"unknown frame kind {kind}")
@@ -440,7 +457,8 @@ def _parse_frame(r: _Reader, first: bool, max_length: int) -> Frame | None:
 
 
 def _parse_coded(r: _Reader, kind: int, max_length: int) -> Frame:
-    """An LZMA2 or PPMd frame, its fields checked before its coded bytes are read and decoded."""
+    """An LZMA2, PPMd or ZPAQ frame, its fields checked before its coded bytes are read, and
+    their checksum after; inflate() decodes them (listing an archive does not)."""
     name = KIND_NAMES[kind]
     length, checksum, clen, ccrc = r.unpack(_LZMA, f"{name} frame header")
     order = r.unpack(_PPMD_ORDER, "ppmd frame header")[0] if kind == KIND_PPMD else 0
@@ -452,14 +470,27 @@ def _parse_coded(r: _Reader, kind: int, max_length: int) -> Frame:
         raise CorruptDataError("ppmd frame: order out of bounds")
     if kind == KIND_PPMD and length > PPMD_MAX_EXPANSION * (clen + 16):
         raise CorruptDataError("ppmd frame claims more output than its coded bytes can hold")
+    if kind == KIND_ZPAQ:
+        zpaqframe.check_claim(length, clen)
     coded = r.take(clen, f"{name} data")
     if crc32(coded) != ccrc:  # a range coder's last bytes can change without changing its output
         raise CorruptDataError(f"{name} data checksum mismatch")
-    data = (_inflate_ppmd(coded, length, order) if kind == KIND_PPMD
-            else _inflate_lzma(coded, length))
-    if crc32(data) != checksum:
-        raise CorruptDataError(f"{name} frame checksum mismatch")
-    return Frame(kind, length, checksum, data)
+    return Frame(kind, length, checksum, coded, order=order)
+
+
+def inflate(frame: Frame, memlimit: int) -> bytes:
+    """The data of a parsed LZMA2, PPMd or ZPAQ frame, its CRC-32 checked. LZMA2's and PPMd's
+    memory is bounded by the format (64 and 256 MiB, and the output); a ZPAQ stream's is in
+    its header, checked against memlimit."""
+    if frame.kind == KIND_PPMD:
+        data = _inflate_ppmd(frame.data, frame.length, frame.order)
+    elif frame.kind == KIND_ZPAQ:
+        data = zpaqframe.decode(frame.data, frame.length, memlimit)
+    else:
+        data = _inflate_lzma(frame.data, frame.length)
+    if crc32(data) != frame.crc32:
+        raise CorruptDataError(f"{KIND_NAMES[frame.kind]} frame checksum mismatch")
+    return data
 
 
 def iter_frames(buf: bytes | memoryview, max_length: int = MAX_LENGTH) -> Iterator[Frame]:
