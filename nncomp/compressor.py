@@ -390,8 +390,9 @@ class Decompressor:
     encoder's; the checksum still decides), max_length (bytes a frame may claim: --max-size),
     max_params (the largest model to run), memlimit (bytes a model frame may need; None:
     limits.default_memlimit(), i.e. NNCOMP_MEMLIMIT or a quarter of physical memory) and
-    max_work (FLOP per coded symbol). A frame past a limit raises LimitError before anything is
-    allocated for it (nncomp/limits.py).
+    max_work (FLOP per coded symbol; it scales the CPU time a ZPAQ frame's decoder may take
+    too). A frame past a limit raises LimitError before anything is allocated for it
+    (nncomp/limits.py).
 
     device, threads, workers and cluster say where exact frames decode, as Compressor's say
     where blocks are coded: the same bytes come back wherever that is (None device: the CPU).

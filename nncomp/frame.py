@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import lzma
 import math
+import threading
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
@@ -21,7 +22,7 @@ from . import limits, presets
 from .config import ModelConfig
 from .engine import determinism
 from .errors import CorruptDataError, EnvironmentMismatchError, LimitError
-from .format import container, tokenizer
+from .format import container, tokenizer, zpaqframe
 from .format.container import KIND_MODEL
 
 if TYPE_CHECKING:  # the engine imports torch: only running a model does (see _engine)
@@ -147,35 +148,68 @@ def _quick_lzma_size(data: bytes) -> int:
 
 
 # PPMd's output has been at least 62 % of the fast LZMA2 pass's on every file of the shared
-# corpora (dickens 0.624, xml 0.671, lcet10.txt 0.696, kennedy.xls 1.97), ZPAQ's at least 23 %
-# (kennedy.xls 0.237, ptt5 0.562, dickens 0.575, xml 0.586, text 0.65-0.71); where the smallest
-# frame so far is under SKIP_PPMD_BELOW or SKIP_ZPAQ_BELOW of that pass, that codec cannot win
-# and is not run. Small inputs try two
-# PPMd orders (8 is best on some texts, 16 on others, by under 1 %; each try is decoded once);
-# large ones, where a try costs seconds, one. ZPAQ is not tried under ZPAQ_FROM bytes, where
-# PPMd or LZMA2 has been smaller on every file (grammar.lsp, xargs.1, fields.c) and its
-# method-5 model alone allocates ~86 MiB.
+# corpora (dickens 0.624, xml 0.671, lcet10.txt 0.696, kennedy.xls 1.97); where the smallest
+# frame so far (the model's or ZPAQ's) is under SKIP_PPMD_BELOW of that pass, PPMd cannot win
+# and is not run. Small inputs try two orders (8 is best on some texts, 16 on others, by under
+# 1 %; each try is decoded once); large ones, where a try costs seconds, one. ZPAQ is tried on
+# every block of ZPAQ_FROM bytes to zpaqframe.ZPAQ_MAX_LENGTH, beside the model where that runs
+# (its output has been 24 % of the fast pass on kennedy.xls, 58 % on dickens and xml: no share
+# of the pass rules it out); under
+# ZPAQ_FROM PPMd or LZMA2 has been smaller on every file (grammar.lsp, xargs.1, fields.c) and
+# libzpaq's method-5 model alone allocates ~86 MiB.
 SKIP_PPMD_BELOW = 0.6
-SKIP_ZPAQ_BELOW = 0.2
 PPMD_ORDERS_SMALL, PPMD_ORDERS_LARGE = (8, 16), (16,)
 ZPAQ_FROM = 16 << 10
 
 
-def _fallbacks(data: bytes, model_size: int) -> list[bytes]:
+class _Zpaq:
+    """A ZPAQ frame written (and decoded once) by libzpaq in a thread while the model runs.
+    libzpaq releases the GIL: it takes a core the model's threads leave free, or shares them
+    (fast on dickens, two threads on two cores: 242 s against 305 s one after the other)."""
+
+    def __init__(self, data: bytes):
+        self.blob: Optional[bytes] = None
+        self.error: Optional[BaseException] = None
+        self.thread = threading.Thread(target=self._run, args=(data,), daemon=True,
+                                       name="nncomp-zpaq")
+        self.thread.start()
+
+    def _run(self, data: bytes) -> None:
+        try:
+            self.blob = container.write_zpaq(data)
+        except BaseException as e:  # raised again in the caller's thread
+            self.error = e
+
+    def result(self) -> Optional[bytes]:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.blob
+
+
+def _start_zpaq(data: bytes) -> Optional[_Zpaq]:
+    """ZPAQ's frame of a block, started now where it is tried (ZPAQ_FROM bytes and up)."""
+    return _Zpaq(data) if ZPAQ_FROM <= len(data) <= zpaqframe.ZPAQ_MAX_LENGTH else None
+
+
+def _fallbacks(data: bytes, model_size: int, zpaq: Optional[_Zpaq] = None) -> list[bytes]:
     """Frames the model must beat: stored, ZPAQ method 5, LZMA2 at xz -9e's settings and PPMd
     (small inputs, where the network has not learnt enough yet, large text where ZPAQ's
-    context mixing is ahead of it, and very repetitive inputs), each tried unless the smallest
-    frame so far is certain to beat it."""
+    context mixing is ahead of it, and very repetitive inputs), LZMA2 and PPMd unless the
+    smallest frame so far is certain to beat them. zpaq: ZPAQ's frame, started before the
+    model ran (None: written here)."""
     out = [container.write_stored(data)]
     if len(data) > container.CODED_MAX_LENGTH:
         return out
+    if zpaq is None:
+        zpaq = _start_zpaq(data)  # beside the quick pass
     quick = _quick_lzma_size(data) if len(data) >= QUICK_LZMA_FROM else None
     best = model_size
 
     def worth(skip_below: float) -> bool:
         return quick is None or best >= skip_below * quick
 
-    if len(data) >= ZPAQ_FROM and worth(SKIP_ZPAQ_BELOW) and (blob := container.write_zpaq(data)):
+    if zpaq is not None and (blob := zpaq.result()):
         out.append(blob)
         best = min(best, len(blob))
     if worth(SKIP_LZMA_BELOW):
@@ -222,13 +256,14 @@ def encode(data: bytes, recipe: ModelConfig, preset: str, *, threads: int, devic
         section += container.warm_section(warm.crc32 if warm else None)
     loop = _engine()
     hooks = loop.Hooks(progress=_per_byte(progress, len(data)), on_segment=on_segment)
+    zpaq = _start_zpaq(data) if fallback else None
     payload, stats = loop.encode(symbols, cfg, threads, device, hooks, resume,
                                  warm.network if warm else None)
     fp = determinism.fingerprint(device, cfg.dtype, threads, cfg.exact)
     crc = container.crc32(data)
     blob = container.write_model(len(data), crc, preset, cfg, fp, section + payload)
-    blob = min([blob, *(_fallbacks(data, len(blob)) if fallback else [container.write_stored(data)])],
-               key=len)
+    blob = min([blob, *(_fallbacks(data, len(blob), zpaq) if fallback
+                        else [container.write_stored(data)])], key=len)
     kind = container.kind_name(blob)
     link = WarmStart(crc, cfg, dictionary, stats.network) \
         if stats.network is not None and kind == "model" else None
@@ -253,9 +288,9 @@ def decode(frame: container.Frame, ignore_fingerprint: bool = False,
     config.warm frames before this one, as it ended (None where there is none)."""
     if frame.kind == container.KIND_STORED:
         return frame.data, None
-    if frame.kind != KIND_MODEL:  # LZMA2, PPMd, ZPAQ
-        return container.inflate(
-            frame, limits.default_memlimit() if memlimit is None else memlimit), None
+    if frame.kind != KIND_MODEL:  # LZMA2, PPMd, ZPAQ; max_work also scales ZPAQ's CPU time
+        return container.inflate(frame, limits.default_memlimit() if memlimit is None else memlimit,
+                                 max_work / limits.DEFAULT_MAX_WORK), None
     assert frame.config is not None and frame.fingerprint is not None
     if frame.warm_from is not None and (warm is None or warm.crc32 != frame.warm_from
                                         or not warm.fits(frame.config)):

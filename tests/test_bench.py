@@ -9,6 +9,7 @@ import pytest
 from nncomp.bench import codecs, corpora, energy, report
 from nncomp.bench import runner as bench
 from nncomp.bench.corpora import CorpusError, FileSpec
+from nncomp.format import container
 
 DATA = b"benchmark me, benchmark me again. " * 300
 
@@ -39,6 +40,8 @@ def test_run_writes_a_valid_verified_document(tmp_path):
         assert r["c_energy_j"] > 0 and r["c_rss_peak_kb"] > 0
     assert rows["gzip-1"]["c_runs"] >= 3 and rows["nncomp-test"]["c_runs"] == 1
     assert rows["nncomp-test"]["model_bits"] > 0
+    kind = rows["nncomp-test"]["kind"]
+    assert report.corpus_rows(doc)["tiny.txt"][1].kinds == kind in container.KIND_NAMES.values()
     assert doc["meta"]["corpora"]["tiny.txt"]["files"]["tiny.txt"]["bytes"] == len(DATA)
     written = report.build([doc], tmp_path / "rep")
     names = {p.name for p in written}

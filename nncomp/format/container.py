@@ -478,14 +478,15 @@ def _parse_coded(r: _Reader, kind: int, max_length: int) -> Frame:
     return Frame(kind, length, checksum, coded, order=order)
 
 
-def inflate(frame: Frame, memlimit: int) -> bytes:
+def inflate(frame: Frame, memlimit: int, cpu_scale: float = 1.0) -> bytes:
     """The data of a parsed LZMA2, PPMd or ZPAQ frame, its CRC-32 checked. LZMA2's and PPMd's
     memory is bounded by the format (64 and 256 MiB, and the output); a ZPAQ stream's is in
-    its header, checked against memlimit."""
+    its header, checked against memlimit, and its CPU time bounded (cpu_scale times
+    zpaqframe's bound: a slower machine may need more)."""
     if frame.kind == KIND_PPMD:
         data = _inflate_ppmd(frame.data, frame.length, frame.order)
     elif frame.kind == KIND_ZPAQ:
-        data = zpaqframe.decode(frame.data, frame.length, memlimit)
+        data = zpaqframe.decode(frame.data, frame.length, memlimit, cpu_scale)
     else:
         data = _inflate_lzma(frame.data, frame.length)
     if crc32(data) != frame.crc32:

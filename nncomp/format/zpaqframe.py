@@ -161,12 +161,13 @@ def encode(data: bytes) -> Optional[bytes]:
     return stream
 
 
-def decode(stream: bytes, length: int, memlimit: Optional[int] = None) -> bytes:
-    """The stream's data, decoded by libzpaq in a child process limited to its memory and CPU
-    time (POSIX; elsewhere to a wall-clock time of the same bound); LimitError where that
-    memory is over memlimit (None: only the format's bound)."""
+def decode(stream: bytes, length: int, memlimit: Optional[int] = None,
+           cpu_scale: float = 1.0) -> bytes:
+    """The stream's data, decoded by libzpaq in a child process limited to its memory and to
+    cpu_scale times ZPAQ's CPU-time bound (POSIX; elsewhere to a wall-clock time of the same
+    bound); LimitError where that memory is over memlimit (None: only the format's bound)."""
     memory = check(stream, length)
-    seconds = ZPAQ_CPU_BASE + ZPAQ_CPU_PER_BYTE * length
+    seconds = (ZPAQ_CPU_BASE + ZPAQ_CPU_PER_BYTE * length) * cpu_scale
     # the interpreter and libzpaq (~20 MiB), its tables, the input, the output and its copies
     address_space = (128 << 20) + int(1.25 * memory) + len(stream) + 4 * length
     if memlimit is not None and address_space > memlimit:
