@@ -73,22 +73,30 @@ def _locate(tok, r, i, order, vocab, bits):
 
 @njit(cache=True)
 def _count(sym, cnt, s):
-    """Count symbol s in one context's row (sym, cnt: [slot]), keeping it sorted by count. A
-    count that would pass LIMIT halves the row's counts (rounding up) and is then stored: uint8
-    holds every count."""
+    """Count symbol s in one context's row (sym, cnt: [slot]), keeping it sorted by count: the
+    unused entries (count 0; their symbols mean nothing) are the last, so a scan stops at the
+    first. A new symbol takes the first unused entry, or in a full row the rarest one's. A
+    count that would pass LIMIT halves the row's counts (rounding up, so none becomes 0) and
+    is then stored: uint8 holds every count."""
     slot = sym.shape[0]
     j = -1
+    used = slot
     for e in range(slot):
-        if cnt[e] > 0 and sym[e] == s:
+        if cnt[e] == 0:
+            used = e
+            break
+        if sym[e] == s:
             j = e
             break
-    if j < 0:  # a new symbol takes the place of the rarest one
-        j = slot - 1
+    if j < 0:
+        j = min(used, slot - 1)
         sym[j] = s
         cnt[j] = 0
     c = np.int64(cnt[j]) + 1
     if c > LIMIT:
         for e in range(slot):
+            if cnt[e] == 0:
+                break
             cnt[e] = (np.int64(cnt[e]) + 1) >> 1
         c = (c + 1) >> 1
     cnt[j] = c
@@ -124,7 +132,9 @@ def _update(tok, r, k, sym, cnt, tag, cur, vocab, bits, cand, cbkt):
                 cnt[row, :] = 0
             cur[o, i] = row
             total = 0
-            for e in range(cnt.shape[1]):
+            for e in range(cnt.shape[1]):  # the used entries come first
+                if cnt[row, e] == 0:
+                    break
                 total += np.int64(cnt[row, e])
             for e in range(top):
                 c = np.int64(cnt[row, e])
