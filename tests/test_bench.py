@@ -133,6 +133,17 @@ def test_estimate_and_unavailable(tmp_path):
     assert r.method == "unavailable" and r.joules is None
 
 
+def test_the_cpu_of_a_child_process_counts():
+    """nncomp decodes ZPAQ frames in a child process: its CPU time is the codec's energy too."""
+    import subprocess
+    import sys
+    spin = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.5: pass\n"
+    empty = energy.RaplCounter("/nonexistent")
+    _, _, cpu, r = energy.EnergyMeter(rapl=empty).measure(
+        lambda: subprocess.run([sys.executable, "-c", spin], check=True))
+    assert cpu >= 0.5 and r.joules == pytest.approx(cpu * energy.DEFAULT_CPU_WATTS_PER_CORE)
+
+
 def test_everyday_units():
     e = energy.everyday(15.0)
     assert e["phone_charges"] == 1 and e["ev_metres"] == 100 and e["raclette_seconds"] == 36

@@ -47,8 +47,11 @@ def _rss_kb() -> int:
 
 
 def _peak_rss_kb() -> int:
-    """VmHWM is this process image's own peak; ru_maxrss would inherit the parent's from fork."""
-    return _status_kb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """This process image's own peak (VmHWM; its ru_maxrss would inherit the parent's from
+    fork), plus the largest peak of the children it waited for (nncomp decodes ZPAQ frames in
+    one, while this process holds its own memory)."""
+    own = _status_kb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return own + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 
 
 def _timed(codec: Codec, fn: Callable[[], bytes], meter: EnergyMeter) -> dict:

@@ -43,7 +43,18 @@ ZPAQ_MAX_EXPANSION = 1024
 # (4 µs a byte) on one core of a 2-core AMD EPYC (AVX2); 30 µs a byte leaves ~8x for slower CPUs.
 ZPAQ_CPU_BASE, ZPAQ_CPU_PER_BYTE = 10.0, 30e-6
 _KILLED = {getattr(signal, name) for name in ("SIGXCPU", "SIGKILL") if hasattr(signal, name)}
-_CHILD = ("import sys, zpaq\n"
+# The child sets its own limits (argv: address space, CPU seconds) before libzpaq loads: a
+# preexec_fn would run Python between fork and exec, unsafe beside the network's threads.
+_LIMITS = ("import sys\n"
+           "try:\n"
+           "    import resource\n"
+           "except ImportError:\n"
+           "    resource = None\n"
+           "if resource is not None:\n"
+           "    space, cpu = int(sys.argv[1]), int(sys.argv[2])\n"
+           "    resource.setrlimit(resource.RLIMIT_AS, (space, space))\n"
+           "    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))\n")
+_CHILD = ("import zpaq\n"
           "sys.stdout.buffer.write(zpaq.decompress(sys.stdin.buffer.read(), threads=1))\n")
 
 
@@ -164,8 +175,8 @@ def encode(data: bytes) -> Optional[bytes]:
 def decode(stream: bytes, length: int, memlimit: Optional[int] = None,
            cpu_scale: float = 1.0) -> bytes:
     """The stream's data, decoded by libzpaq in a child process limited to its memory and to
-    cpu_scale times ZPAQ's CPU-time bound (POSIX; elsewhere to a wall-clock time of the same
-    bound); LimitError where that memory is over memlimit (None: only the format's bound)."""
+    cpu_scale times ZPAQ's CPU-time bound (POSIX; elsewhere, without the `resource` module, to a
+    wall-clock time of 4x that bound); LimitError where that memory is over memlimit (None: only the format's bound)."""
     memory = check(stream, length)
     seconds = (ZPAQ_CPU_BASE + ZPAQ_CPU_PER_BYTE * length) * cpu_scale
     # the interpreter and libzpaq (~20 MiB), its tables, the input, the output and its copies
@@ -175,15 +186,10 @@ def decode(stream: bytes, length: int, memlimit: Optional[int] = None,
                          f"over the memory limit of {memlimit / 2**20:,.0f} MiB (--memlimit, "
                          "NNCOMP_MEMLIMIT)")
 
-    def limits() -> None:
-        import resource
-        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
-        resource.setrlimit(resource.RLIMIT_CPU, (int(seconds) + 1, int(seconds) + 2))
-
     try:
-        child = subprocess.run([sys.executable, "-c", _CHILD], input=stream, capture_output=True,
-                               preexec_fn=limits if os.name == "posix" else None,
-                               timeout=None if os.name == "posix" else 4 * seconds)
+        child = subprocess.run(
+            [sys.executable, "-c", _LIMITS + _CHILD, str(address_space), str(int(seconds) + 1)],
+            input=stream, capture_output=True, timeout=None if os.name == "posix" else 4 * seconds)
     except subprocess.TimeoutExpired:
         child = None
     if child is None or -child.returncode in _KILLED:
