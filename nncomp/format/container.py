@@ -14,9 +14,9 @@ from typing import BinaryIO, Iterator, Optional
 
 from ..config import ModelConfig
 from ..errors import CorruptDataError, LimitError, TruncatedDataError
+from . import zpaqframe
 from .coder import MIN_BITS_PER_SYMBOL
 from .tokenizer import MAX_SYMBOL_LEN, Dictionary
-from . import zpaqframe
 
 MAGIC = b"\x89NNC"
 FORMAT_VERSION = 1
