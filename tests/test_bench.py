@@ -144,6 +144,21 @@ def test_the_cpu_of_a_child_process_counts():
     assert cpu >= 0.5 and r.joules == pytest.approx(cpu * energy.DEFAULT_CPU_WATTS_PER_CORE)
 
 
+def test_the_memory_of_a_child_process_counts():
+    """The same for peak RSS: a worker's peak adds its largest child's (in a fresh process, as
+    the bench's workers are, so that no earlier child of this one counts)."""
+    import subprocess
+    import sys
+    probe = ("import subprocess, sys\n"
+             "from nncomp.bench import runner\n"
+             "before = runner._peak_rss_kb()\n"
+             "subprocess.run([sys.executable, '-c', 'b = b\"x\" * (200 << 20)'], check=True)\n"
+             "print(runner._peak_rss_kb() - before)\n")
+    grew_kb = int(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                                 check=True).stdout)
+    assert grew_kb >= 150 << 10  # most of the child's 200 MiB
+
+
 def test_everyday_units():
     e = energy.everyday(15.0)
     assert e["phone_charges"] == 1 and e["ev_metres"] == 100 and e["raclette_seconds"] == 36
