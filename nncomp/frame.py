@@ -154,9 +154,8 @@ def _quick_lzma_size(data: bytes) -> int:
 # 1 %; each try is decoded once); large ones, where a try costs seconds, one. ZPAQ is tried on
 # every block of ZPAQ_FROM bytes to zpaqframe.ZPAQ_MAX_LENGTH, beside the model where that runs
 # (its output has been 24 % of the fast pass on kennedy.xls, 58 % on dickens and xml: no share
-# of the pass rules it out); under
-# ZPAQ_FROM PPMd or LZMA2 has been smaller on every file (grammar.lsp, xargs.1, fields.c) and
-# libzpaq's method-5 model alone allocates ~86 MiB.
+# of the pass rules it out); under ZPAQ_FROM PPMd or LZMA2 has been smaller on every file
+# (grammar.lsp, xargs.1, fields.c) and libzpaq's method-5 model alone allocates ~86 MiB.
 SKIP_PPMD_BELOW = 0.6
 PPMD_ORDERS_SMALL, PPMD_ORDERS_LARGE = (8, 16), (16,)
 ZPAQ_FROM = 16 << 10

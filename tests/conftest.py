@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,10 @@ CUDA_MARKS = [pytest.mark.cuda, needs_cuda]  # the marks of a GPU case of a para
 
 
 TEXT = b"It was the best of times, it was the worst of times, it was the age of wisdom. " * 60
+# A record-structured binary (27 kB): ZPAQ's frame is 2.3x smaller than LZMA2's, 3.5x PPMd's,
+# and smaller than the test preset's model frame.
+RECORDS = b"".join(struct.pack("<IHhB", i * 7, i % 50, (i * i) % 1000 - 500, i % 3)
+                   for i in range(3000))
 
 
 def small_text_archive() -> bytes:

@@ -17,7 +17,7 @@ from nncomp.engine import loop
 from nncomp.format import container, zpaqframe
 from nncomp.errors import (CorruptDataError, EnvironmentMismatchError, LimitError, NNCompError,
                            TruncatedDataError)
-from conftest import FLOAT_TEST
+from conftest import FLOAT_TEST, RECORDS
 
 TEXT = b"It was the best of times, it was the worst of times. " * 40
 BLOB = nncomp.compress(TEXT, "test", fallback=False)  # a model frame, though LZMA is smaller
@@ -226,11 +226,6 @@ def test_hostile_lzma_frames():
     head = container._PREFIX.size
     assert len(good) == container.LZMA_OVERHEAD + container._LZMA.unpack_from(good, head)[2]
     _refuses_edits(good, data, [(_field_editor(good)(length=1 << 14), CorruptDataError)])
-
-
-# A record-structured binary (27 kB): ZPAQ's frame is 2.3x smaller than LZMA2's, 3.5x PPMd's.
-RECORDS = b"".join(struct.pack("<IHhB", i * 7, i % 50, (i * i) % 1000 - 500, i % 3)
-                   for i in range(3000))
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from nncomp.engine import determinism, loop, streams
 from nncomp.format import coder, container, rangecoder
 from nncomp.config import ModelConfig
 from nncomp.net import build
-from conftest import ALICE, FLOAT_TEST, ROOT, needs_bf16, shared_file
+from conftest import ALICE, FLOAT_TEST, RECORDS, ROOT, needs_bf16, shared_file
 
 DATA = ROOT / "tests" / "data"
 
@@ -327,10 +327,8 @@ def test_fallbacks_are_skipped_only_where_the_model_clearly_wins(monkeypatch):
 def test_a_zpaq_frame_where_it_is_smallest():
     """A record-structured binary of 27 kB: libzpaq's method 5 beats the test model, LZMA2 and
     PPMd; the archive is its frame (30 bytes over libzpaq's own stream) and decodes."""
-    import struct
     import zpaq
-    data = b"".join(struct.pack("<IHhB", i * 7, i % 50, (i * i) % 1000 - 500, i % 3)
-                    for i in range(3000))
+    data = RECORDS
     blob, info = api.compress_info(data, "test")
     assert info.kind == "zpaq" and info.model_bits > 0
     assert len(blob) == container.ZPAQ_OVERHEAD + len(zpaq.compress(data, level=5, threads=1))

@@ -164,12 +164,9 @@ def encode(data: bytes) -> Optional[bytes]:
         return None
     stream = zpaq.compress(data, level=METHOD, threads=1)
     try:
-        check(stream, len(data))
-        if decode(stream, len(data)) != data:
-            return None
+        return stream if decode(stream, len(data)) == data else None  # decode runs check
     except (CorruptDataError, LimitError):
         return None
-    return stream
 
 
 def decode(stream: bytes, length: int, memlimit: Optional[int] = None,
