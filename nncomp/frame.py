@@ -158,6 +158,12 @@ def _quick_lzma_size(data: bytes) -> int:
 # (grammar.lsp, xargs.1, fields.c) and libzpaq's method-5 model alone allocates ~86 MiB.
 SKIP_PPMD_BELOW = 0.6
 PPMD_ORDERS_SMALL, PPMD_ORDERS_LARGE = (8, 16), (16,)
+# Up to container.SMALL_MAX_LENGTH bytes, small frames replace the PPMd frames above: 13-16
+# bytes of frame instead of 31. What they try, each a few ms at that size: PPMd var. H at the
+# orders that were best or within a few bytes of the best on the small Canterbury files
+# (grammar.lsp 10, xargs.1 5, cp.html 9, fields.c 20), var. I at 8 and 16 (fields.c: 5 bytes
+# under var. H), and brotli (xargs.1: 24 bytes under PPMd; sum: 10 % under).
+SMALL_PPMD = (("H", 5), ("H", 6), ("H", 8), ("H", 10), ("H", 16), ("I", 8), ("I", 16))
 ZPAQ_FROM = 16 << 10
 
 
@@ -194,8 +200,9 @@ def _start_zpaq(data: bytes) -> Optional[_Zpaq]:
 def _fallbacks(data: bytes, model_size: int, zpaq: Optional[_Zpaq] = None) -> list[bytes]:
     """Frames the model must beat: stored, ZPAQ method 5, LZMA2 at xz -9e's settings and PPMd
     (small inputs, where the network has not learnt enough yet, large text where ZPAQ's
-    context mixing is ahead of it, and very repetitive inputs), LZMA2 and PPMd unless the
-    smallest frame so far is certain to beat them. zpaq: ZPAQ's frame, started before the
+    context mixing is ahead of it, and very repetitive inputs; up to SMALL_MAX_LENGTH bytes,
+    small frames of PPMd and brotli instead of PPMd's), LZMA2 and PPMd unless the smallest
+    frame so far is certain to beat them. zpaq: ZPAQ's frame, started before the
     model ran (None: written here)."""
     out = [container.write_stored(data)]
     if len(data) > container.CODED_MAX_LENGTH:
@@ -213,7 +220,11 @@ def _fallbacks(data: bytes, model_size: int, zpaq: Optional[_Zpaq] = None) -> li
         best = min(best, len(blob))
     if worth(SKIP_LZMA_BELOW):
         out.append(container.write_lzma(data))
-    if worth(SKIP_PPMD_BELOW):
+    if 0 < len(data) <= container.SMALL_MAX_LENGTH:
+        out += [blob for variant, order in SMALL_PPMD
+                if (blob := container.write_small_ppmd(data, variant, order))]
+        out += [blob for blob in [container.write_small_brotli(data)] if blob]
+    elif worth(SKIP_PPMD_BELOW):
         orders = PPMD_ORDERS_SMALL if quick is None else PPMD_ORDERS_LARGE
         out += [blob for order in orders if (blob := container.write_ppmd(data, order))]
     return out

@@ -112,9 +112,9 @@ def test_list_test_and_subcommands(nncomp_cmd, cli, tmp_path):
     run(nncomp_cmd, "compress", "-p", "test", "--no-fallback", str(src), check_rc=0)
     listing = run(nncomp_cmd, "-l", str(tmp_path / "f.nnc"), check_rc=0).stdout.decode()
     assert "uncompressed" in listing and str(len(TEXT)) in listing and " test " in listing
-    run(nncomp_cmd, "compress", "-p", "test", "-f", str(src), check_rc=0)  # PPMd wins here
+    run(nncomp_cmd, "compress", "-p", "test", "-f", str(src), check_rc=0)  # brotli wins here
     listing = run(nncomp_cmd, "-l", str(tmp_path / "f.nnc"), check_rc=0).stdout.decode()
-    assert " ppmd " in listing
+    assert " brotli " in listing
     assert run(nncomp_cmd, "info", str(tmp_path / "f.nnc"), check_rc=0).stdout.decode() == listing
     assert b"OK" in run(nncomp_cmd, "test", str(tmp_path / "f.nnc"), check_rc=0).stderr
     assert run(nncomp_cmd, "decompress", "-c", str(tmp_path / "f.nnc"), check_rc=0).stdout == TEXT
@@ -139,7 +139,7 @@ def test_commands_that_run_no_model_do_not_import_torch(tmp_path):
     model.write_bytes(nncomp.compress_info(TEXT, "test", fallback=False)[0])
     fallback = tmp_path / "l.nnc"
     fallback.write_bytes(nncomp.compress_info(TEXT, "test")[0])
-    assert fallback.read_bytes()[5] == container.KIND_PPMD != model.read_bytes()[5]
+    assert model.read_bytes()[5] == container.KIND_MODEL != fallback.read_bytes()[5]
     probe = [sys.executable, "-c", _TORCH_PROBE]
     # The probe can tell: decoding a model frame does import it, and coding one too, but not
     # torch._dynamo (1.7 s more), which torch.optim and use_deterministic_algorithms would load.

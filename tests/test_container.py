@@ -21,7 +21,7 @@ from conftest import FLOAT_TEST, RECORDS
 
 TEXT = b"It was the best of times, it was the worst of times. " * 40
 BLOB = nncomp.compress(TEXT, "test", fallback=False)  # a model frame, though LZMA is smaller
-STORED = nncomp.compress(b"tiny", "test")
+STORED = container.write_stored(b"tiny")
 
 
 def test_model_frame_is_used_for_text():
@@ -226,6 +226,81 @@ def test_hostile_lzma_frames():
     head = container._PREFIX.size
     assert len(good) == container.LZMA_OVERHEAD + container._LZMA.unpack_from(good, head)[2]
     _refuses_edits(good, data, [(_field_editor(good)(length=1 << 14), CorruptDataError)])
+
+
+def _small(kind: int, length: int, clen: int, crc: int, coded: bytes) -> bytes:
+    """A small frame from its fields, as a writer (or an attacker) would lay them out."""
+    return (container._PREFIX.pack(container.MAGIC, 1, kind) + container._varint(length)
+            + container._varint(clen) + struct.pack("<I", crc) + coded)
+
+
+def _longer(varint: bytes) -> bytes:
+    """The same number as a varint one byte longer (not its shortest form)."""
+    return varint[:-1] + bytes([varint[-1] | 0x80, 0])
+
+
+@pytest.mark.parametrize("variant,order", [("H", 6), ("I", 8), ("B", 0)])
+def test_small_frames(variant, order):
+    """A small frame is 13 to 16 bytes of frame around its codec's stream (the prefix, two
+    varints, a CRC-32); damaged fields, lengths and coded bytes end in errors, never in a crash, a hang or
+    more output than the frame says."""
+    data = b"".join(b"%d small frames, %d kinds; " % (i, i * i % 97) for i in range(300))
+    good = container.write_small_brotli(data) if variant == "B" else \
+        container.write_small_ppmd(data, variant, order)
+    assert good is not None and nncomp.decompress(good) == data
+    kind, n = good[5], len(data)
+    clen = next(c for v in (1, 2, 3) if len(container._varint(
+        c := len(good) - 10 - len(container._varint(n)) - v)) == v)
+    coded = good[-clen:]
+    assert good == _small(kind, n, clen, container.crc32(data), coded)
+    assert [f.kind for f in nncomp.info(good)] == ["brotli" if variant == "B" else "ppmd"]
+    crc = container.crc32(data)
+    cases = [
+        (_small(kind, n + 1, len(coded), crc, coded), CorruptDataError),
+        (_small(kind, n - 1, len(coded), crc, coded), CorruptDataError),
+        (_small(kind, n, len(coded), crc ^ 1, coded), CorruptDataError),
+        (_small(kind, container.SMALL_MAX_LENGTH + 1, len(coded), crc, coded), CorruptDataError),
+        (_small(kind, 0, len(coded), crc, coded), CorruptDataError),
+        (_small(kind, n, len(coded) + 1, crc, coded), TruncatedDataError),
+        (good[:6] + b"\x80\x80\x80\x01" + good[8:], CorruptDataError),  # a varint too long
+        (good[:6] + _longer(container._varint(n)) + good[6 + len(container._varint(n)):],
+         CorruptDataError),
+        (good[:-4 - clen - len(container._varint(clen))] + _longer(container._varint(clen))
+         + good[-4 - clen:], CorruptDataError),  # not the shortest form
+        (good[:-2], TruncatedDataError),
+        *[(_small(kind, n, len(junk), crc, junk), CorruptDataError)
+          for junk in (bytes(len(coded)), b"\xff" * len(coded), bytes(reversed(coded)))]]
+    if variant != "B":  # orders out of bounds, and another model's output
+        base = kind - order
+        cases += [(good[:5] + bytes([base + o]) + good[6:], CorruptDataError) for o in (0, 1, 7)]
+    for bad, err in cases:
+        with pytest.raises(err):
+            nncomp.decompress(bad)
+    with pytest.raises(LimitError):
+        nncomp.decompress(good, max_length=10)
+    # The coded bytes less their last: a range coder's flush may hold more than the decoder
+    # reads, so this may still decode, but then right.
+    try:
+        assert nncomp.decompress(_small(kind, n, clen - 1, crc, coded[:-1])) == data
+    except CorruptDataError:
+        pass
+
+
+def test_small_frame_kinds_beyond_the_defined_ones():
+    good = container.write_small_brotli(b"kinds " * 50)
+    for kind in (6, 63, 192, 255):
+        with pytest.raises(CorruptDataError, match="unknown frame kind"):
+            nncomp.decompress(good[:5] + bytes([kind]) + good[6:])
+
+
+def test_a_small_frame_decodes_no_more_than_it_claims():
+    """brotli expands a few bytes into megabytes: a frame claiming 100 bytes of such a stream
+    is refused after 101, not after inflating it all."""
+    import brotli
+    bomb = brotli.compress(bytes(50 << 20), quality=5)
+    assert len(bomb) < 100
+    with pytest.raises(CorruptDataError, match="wrong length"):
+        nncomp.decompress(_small(container.KIND_BROTLI, 100, len(bomb), container.crc32(bytes(100)), bomb))
 
 
 @pytest.fixture(scope="module")

@@ -198,31 +198,16 @@ class Command(Codec):
         return {**super().meta(), "method": "external command"}
 
 
-def _available(module: str) -> bool:
-    import importlib.util
-    return importlib.util.find_spec(module) is not None
-
-
-def _brotli_available() -> bool:
-    return _available("brotli")
-
-
 FACTORIES: dict[str, Callable[[], Codec]] = {
     "gzip-1": lambda: Gzip(1), "gzip-6": lambda: Gzip(6), "gzip-9": lambda: Gzip(9),
     "xz-6": lambda: Xz(6, False), "xz-9e": lambda: Xz(9, True),
     "zstd-3": lambda: Zstd(3), "zstd-19": lambda: Zstd(19), "zstd-22-long": lambda: Zstd(22, 27),
-    "bzip2-9": Bzip2,
+    "bzip2-9": Bzip2, "brotli-11": Brotli,
+    # The strongest conventional compressors: PPM and context mixing (their libraries are
+    # nncomp's own dependencies, for its fallback frames; the commands count where on the PATH).
+    "ppmdH-o32": lambda: Ppmd("H"), "ppmdI-o32": lambda: Ppmd("I"),
+    **{f"zpaq-{level}": partial(Zpaq, level) for level in (3, 4, 5)},
 }
-if _brotli_available():
-    FACTORIES["brotli-11"] = Brotli
-# The strongest conventional compressors: PPM and context mixing (the `bench` extra installs
-# pyppmd and zpaq; the commands count where they are on the PATH).
-if _available("pyppmd"):
-    FACTORIES["ppmdH-o32"] = lambda: Ppmd("H")
-    FACTORIES["ppmdI-o32"] = lambda: Ppmd("I")
-if _available("zpaq"):
-    for _level in (3, 4, 5):
-        FACTORIES[f"zpaq-{_level}"] = partial(Zpaq, _level)
 if shutil.which("bsc"):
     FACTORIES["bsc-e2"] = lambda: Command(
         "bsc-e2", "bsc", ["e", "{in}", "{out}", "-b25", "-e2", "-T"], ["d", "{in}", "{out}", "-T"],

@@ -21,9 +21,13 @@ from .tokenizer import MAX_SYMBOL_LEN, Dictionary
 MAGIC = b"\x89NNC"
 FORMAT_VERSION = 1
 KIND_STORED, KIND_MODEL, KIND_LZMA, KIND_PPMD, KIND_ZPAQ = 0, 1, 2, 3, 4
+# Small frames (inputs of at most SMALL_MAX_LENGTH bytes): brotli, and PPMd var. H or I whose
+# kind byte also holds the model's order (KIND_PPMD_H + order, KIND_PPMD_I + order).
+KIND_BROTLI, KIND_PPMD_H, KIND_PPMD_I = 5, 64, 128
 KIND_NAMES = {KIND_STORED: "stored", KIND_MODEL: "model", KIND_LZMA: "lzma", KIND_PPMD: "ppmd",
-              KIND_ZPAQ: "zpaq"}
+              KIND_ZPAQ: "zpaq", KIND_BROTLI: "brotli", KIND_PPMD_H: "ppmd", KIND_PPMD_I: "ppmd"}
 CODED_KINDS = (KIND_LZMA, KIND_PPMD, KIND_ZPAQ)
+SMALL_KINDS = (KIND_BROTLI, KIND_PPMD_H, KIND_PPMD_I)
 MAX_HEADER = 1 << 16
 MAX_LENGTH = (1 << 63) - 1
 
@@ -57,6 +61,17 @@ PPMD_ENCODE_STEP = 1 << 14  # bytes given to the encoder at a time (write_ppmd)
 # xml and some binaries; a ZPAQ stream carries its own model and programs, checked and decoded
 # under limits by zpaqframe.py (at most zpaqframe.ZPAQ_MAX_LENGTH bytes).
 ZPAQ_OVERHEAD = _PREFIX.size + _LZMA.size  # 30 bytes, and the stream's own ~40 + its model
+
+# Small frames: an input of a few kB codes to a few hundred bytes, where the 30 bytes of the
+# frames above are 1-3 % of the archive. A small frame is the prefix (its kind byte naming the
+# codec and, for PPMd, the order), the length and the coded length as LEB128 varints and the
+# CRC-32 of the data: 13 to 16 bytes. The coded bytes have no checksum of their own: a
+# change that leaves the output right is harmless, one that changes it fails the data's CRC.
+SMALL_MAX_LENGTH = (1 << 16) - 16  # brotli's window at lgwin 16
+SMALL_PPMD_ORDERS = range(2, 64)  # the kind byte holds the order below 64
+_VARINT_MAX_BYTES = 3  # enough for SMALL_MAX_LENGTH
+_CRC = struct.Struct("<I")
+BROTLI_LGWIN = 16
 
 STORED_OVERHEAD = _PREFIX.size + _STORED.size  # the fixed cost of a stored frame: 18 bytes
 HEADER_KEYS = {"preset", "config", "length", "crc32", "fingerprint"}
@@ -98,7 +113,7 @@ class Frame:
     # whose network this one starts from; None: it starts cold.
     warm_from: Optional[int] = None
     size: int = 0  # bytes the frame takes in the archive
-    order: int = 0  # PPMd frames: the model's order
+    order: int = 0  # PPMd frames (and small ones): the model's order
     # A large stored frame read with stream_stored: its data in bounded pieces, read from the
     # archive as they are taken (before the next frame), the CRC checked after the last one.
     chunks: Optional[Iterator[bytes]] = None
@@ -113,9 +128,15 @@ def crc32(data: bytes) -> int:
     return zlib.crc32(data) & 0xFFFFFFFF
 
 
+def base_kind(byte: int) -> int:
+    """The kind a frame's kind byte names: a small PPMd frame's byte also holds its order."""
+    return byte & ~63 if byte >= KIND_PPMD_H else byte
+
+
 def kind_name(blob: bytes) -> str:
-    """The kind of the frame that starts blob ("stored", "model", "lzma", "ppmd" or "zpaq")."""
-    return KIND_NAMES[_PREFIX.unpack_from(blob)[2]]
+    """The kind of the frame that starts blob ("stored", "model", "lzma", "ppmd", "zpaq" or
+    "brotli")."""
+    return KIND_NAMES[base_kind(_PREFIX.unpack_from(blob)[2])]
 
 
 def write_stored(data: bytes) -> bytes:
@@ -201,6 +222,81 @@ def _inflate_ppmd(coded: bytes, length: int, order: int) -> bytes:
     try:
         out = dec.decode(coded, length) if length else b""
     except (ValueError, SystemError, pyppmd.PpmdError):  # SystemError: a NULL without an error
+        raise CorruptDataError("ppmd frame does not decode") from None
+    if len(out) != length:
+        raise CorruptDataError("ppmd frame decodes to the wrong length")
+    return bytes(out)
+
+
+def _varint(n: int) -> bytes:
+    """n >= 0 as LEB128: 7 bits a byte, low bits first, the high bit set on all but the last."""
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _small_frame(kind: int, data: bytes, coded: bytes) -> bytes:
+    return (_PREFIX.pack(MAGIC, FORMAT_VERSION, kind) + _varint(len(data)) + _varint(len(coded))
+            + _CRC.pack(crc32(data)) + coded)
+
+
+def write_small_ppmd(data: bytes, variant: str, order: int) -> Optional[bytes]:
+    """data (1 to SMALL_MAX_LENGTH bytes) as a small PPMd frame of var. H or I and this order,
+    or None where pyppmd does not decode its own output back to data."""
+    assert 0 < len(data) <= SMALL_MAX_LENGTH and order in SMALL_PPMD_ORDERS and variant in "HI"
+    kind = (KIND_PPMD_H if variant == "H" else KIND_PPMD_I) + order
+    if variant == "I":
+        coded = _deflate_ppmd(data, order)
+    else:
+        import pyppmd
+        enc = pyppmd.Ppmd7Encoder(order, _ppmd_mem(len(data)))
+        step = PPMD_ENCODE_STEP  # as _deflate_ppmd: pyppmd's first output buffer
+        coded = b"".join([enc.encode(data[i:i + step]) for i in range(0, len(data), step)]
+                         ) + enc.flush(endmark=False)
+    return _verified_small(kind, data, coded)
+
+
+def write_small_brotli(data: bytes) -> Optional[bytes]:
+    """data (1 to SMALL_MAX_LENGTH bytes) as a small brotli frame (quality 11, a 64 KiB
+    window), decoded once as write_small_ppmd's (None where that fails)."""
+    import brotli
+    assert 0 < len(data) <= SMALL_MAX_LENGTH
+    return _verified_small(KIND_BROTLI, data, brotli.compress(data, quality=11, lgwin=BROTLI_LGWIN))
+
+
+def _verified_small(kind: int, data: bytes, coded: bytes) -> Optional[bytes]:
+    """The small frame of coded, or None where it does not decode back to data."""
+    try:
+        if _inflate_small(kind, coded, len(data)) != data:
+            return None
+    except CorruptDataError:
+        return None
+    return _small_frame(kind, data, coded)
+
+
+def _inflate_small(kind: int, coded: bytes, length: int) -> bytes:
+    """A small frame's coded bytes, decoded to at most length bytes (checked to be length)."""
+    if kind == KIND_BROTLI:
+        import brotli
+        d = brotli.Decompressor()
+        try:
+            out = d.process(coded, output_buffer_limit=length + 1)
+        except brotli.error:
+            raise CorruptDataError("brotli frame does not decode") from None
+        if len(out) != length or not d.is_finished():
+            raise CorruptDataError("brotli frame decodes to the wrong length")
+        return out
+    order = kind & 63
+    if base_kind(kind) == KIND_PPMD_I:
+        return _inflate_ppmd(coded, length, order)
+    import pyppmd
+    dec = pyppmd.Ppmd7Decoder(order, _ppmd_mem(length))
+    try:
+        out = dec.decode(coded, length)
+    except (ValueError, SystemError, pyppmd.PpmdError):
         raise CorruptDataError("ppmd frame does not decode") from None
     if len(out) != length:
         raise CorruptDataError("ppmd frame decodes to the wrong length")
@@ -411,6 +507,8 @@ def _parse_frame(r: _Reader, first: bool, max_length: int) -> Frame | None:
         if crc32(data) != checksum:
             raise CorruptDataError("stored data checksum mismatch")
         return Frame(KIND_STORED, length, checksum, data)
+    if base_kind(kind) in SMALL_KINDS:
+        return _parse_small(r, kind, max_length)
     if kind in CODED_KINDS:
         return _parse_coded(r, kind, max_length)
     if kind != KIND_MODEL:
@@ -478,12 +576,44 @@ def _parse_coded(r: _Reader, kind: int, max_length: int) -> Frame:
     return Frame(kind, length, checksum, coded, order=order)
 
 
+def _read_varint(r: _Reader, what: str) -> int:
+    """A LEB128 varint of at most _VARINT_MAX_BYTES bytes, in its shortest form."""
+    n = 0
+    for i in range(_VARINT_MAX_BYTES):
+        b = r.take(1, what)[0]
+        n |= (b & 0x7F) << (7 * i)
+        if b < 0x80:
+            if b == 0 and i:
+                raise CorruptDataError(f"{what}: a varint not in its shortest form")
+            return n
+    raise CorruptDataError(f"{what}: a varint too long")
+
+
+def _parse_small(r: _Reader, byte: int, max_length: int) -> Frame:
+    """A small frame: its fields checked before its coded bytes are read."""
+    kind = base_kind(byte)
+    if kind != KIND_BROTLI and byte & 63 not in SMALL_PPMD_ORDERS:
+        raise CorruptDataError("ppmd frame: order out of bounds")
+    what = f"{KIND_NAMES[kind]} frame header"
+    length, clen = _read_varint(r, what), _read_varint(r, what)
+    (checksum,) = r.unpack(_CRC, what)
+    if length > max_length:
+        raise LimitError(f"frame of {length} bytes exceeds the limit of {max_length}")
+    if not (0 < length <= SMALL_MAX_LENGTH and 0 < clen <= SMALL_MAX_LENGTH):
+        raise CorruptDataError(f"{KIND_NAMES[kind]} frame: length out of bounds")
+    coded = r.take(clen, f"{KIND_NAMES[kind]} data")
+    return Frame(kind, length, checksum, coded, order=byte - kind)
+
+
 def inflate(frame: Frame, memlimit: int, cpu_scale: float = 1.0) -> bytes:
-    """The data of a parsed LZMA2, PPMd or ZPAQ frame, its CRC-32 checked. LZMA2's and PPMd's
-    memory is bounded by the format (64 and 256 MiB, and the output); a ZPAQ stream's is in
+    """The data of a parsed LZMA2, PPMd, ZPAQ or small frame, its CRC-32 checked. The memory of
+    LZMA2 and PPMd is bounded by the format (64 and 256 MiB, 2 MiB in small frames), brotli's by
+    its window (at most 16 MiB), and the output by the frame's length; a ZPAQ stream's is in
     its header, checked against memlimit, and its CPU time bounded (cpu_scale times
     zpaqframe's bound: a slower machine may need more)."""
-    if frame.kind == KIND_PPMD:
+    if frame.kind in SMALL_KINDS:
+        data = _inflate_small(frame.kind + frame.order, frame.data, frame.length)
+    elif frame.kind == KIND_PPMD:
         data = _inflate_ppmd(frame.data, frame.length, frame.order)
     elif frame.kind == KIND_ZPAQ:
         data = zpaqframe.decode(frame.data, frame.length, memlimit, cpu_scale)
