@@ -242,8 +242,8 @@ def _longer(varint: bytes) -> bytes:
 @pytest.mark.parametrize("variant,order", [("H", 6), ("I", 8), ("B", 0)])
 def test_small_frames(variant, order):
     """A small frame is 13 to 16 bytes of frame around its codec's stream (the prefix, two
-    varints, a CRC-32); damaged fields, lengths and coded bytes end in errors, never in a crash, a hang or
-    more output than the frame says."""
+    varints, a CRC-32); damaged fields, lengths and coded bytes end in errors, never in a
+    crash, a hang or more output than the frame says."""
     data = b"".join(b"%d small frames, %d kinds; " % (i, i * i % 97) for i in range(300))
     good = container.write_small_brotli(data) if variant == "B" else \
         container.write_small_ppmd(data, variant, order)
@@ -300,7 +300,8 @@ def test_a_small_frame_decodes_no_more_than_it_claims():
     bomb = brotli.compress(bytes(50 << 20), quality=5)
     assert len(bomb) < 100
     with pytest.raises(CorruptDataError, match="wrong length"):
-        nncomp.decompress(_small(container.KIND_BROTLI, 100, len(bomb), container.crc32(bytes(100)), bomb))
+        nncomp.decompress(_small(container.KIND_BROTLI, 100, len(bomb), container.crc32(bytes(100)),
+                                 bomb))
 
 
 @pytest.fixture(scope="module")
