@@ -10,7 +10,7 @@ import lzma
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator, Optional
+from typing import BinaryIO, Callable, Iterator, Optional
 
 from ..config import ModelConfig
 from ..errors import CorruptDataError, LimitError, TruncatedDataError
@@ -198,27 +198,38 @@ def write_ppmd(data: bytes, order: int) -> Optional[bytes]:
     dickens at orders 4-24): every frame written has been decoded once."""
     assert len(data) <= CODED_MAX_LENGTH and order in PPMD_ORDERS
     coded = _deflate_ppmd(data, order)
-    try:
-        if _inflate_ppmd(coded, len(data), order) != data:
-            return None
-    except CorruptDataError:
+    if not _decodes_to(data, lambda: _inflate_ppmd(coded, len(data), order)):
         return None
     return _coded_frame(KIND_PPMD, data, coded, _PPMD_ORDER.pack(order))
 
 
-def _deflate_ppmd(data: bytes, order: int) -> bytes:
-    """The PPMd stream, its model freed on return (before write_ppmd decodes it)."""
+def _decodes_to(data: bytes, decode: Callable[[], bytes]) -> bool:
+    """Whether decode() gives data back (a CorruptDataError: it does not)."""
+    try:
+        return decode() == data
+    except CorruptDataError:
+        return False
+
+
+def _deflate_ppmd(data: bytes, order: int, variant: str = "I") -> bytes:
+    """The PPMd stream of var. I (restarting on a full model) or var. H (7-Zip's, no end mark),
+    its model freed on return (before the writer decodes it)."""
     import pyppmd
-    enc = pyppmd.Ppmd8Encoder(order, _ppmd_mem(len(data)), pyppmd.PPMD8_RESTORE_METHOD_RESTART)
+    mem = _ppmd_mem(len(data))
+    enc = pyppmd.Ppmd8Encoder(order, mem, pyppmd.PPMD8_RESTORE_METHOD_RESTART) if variant == "I" \
+        else pyppmd.Ppmd7Encoder(order, mem)
     # In pieces whose output fits pyppmd's first output buffer: pyppmd 1.3.1 drops a byte where
     # one call's output grows that buffer (at 32 KiB), and its decoder then fails.
     step = PPMD_ENCODE_STEP
-    return b"".join([enc.encode(data[i:i + step]) for i in range(0, len(data), step)]) + enc.flush()
+    coded = b"".join([enc.encode(data[i:i + step]) for i in range(0, len(data), step)])
+    return coded + (enc.flush() if variant == "I" else enc.flush(endmark=False))
 
 
-def _inflate_ppmd(coded: bytes, length: int, order: int) -> bytes:
+def _inflate_ppmd(coded: bytes, length: int, order: int, variant: str = "I") -> bytes:
     import pyppmd
-    dec = pyppmd.Ppmd8Decoder(order, _ppmd_mem(length), pyppmd.PPMD8_RESTORE_METHOD_RESTART)
+    mem = _ppmd_mem(length)
+    dec = pyppmd.Ppmd8Decoder(order, mem, pyppmd.PPMD8_RESTORE_METHOD_RESTART) if variant == "I" \
+        else pyppmd.Ppmd7Decoder(order, mem)
     try:
         out = dec.decode(coded, length) if length else b""
     except (ValueError, SystemError, pyppmd.PpmdError):  # SystemError: a NULL without an error
@@ -238,25 +249,12 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
-def _small_frame(kind: int, data: bytes, coded: bytes) -> bytes:
-    return (_PREFIX.pack(MAGIC, FORMAT_VERSION, kind) + _varint(len(data)) + _varint(len(coded))
-            + _CRC.pack(crc32(data)) + coded)
-
-
 def write_small_ppmd(data: bytes, variant: str, order: int) -> Optional[bytes]:
     """data (1 to SMALL_MAX_LENGTH bytes) as a small PPMd frame of var. H or I and this order,
     or None where pyppmd does not decode its own output back to data."""
     assert 0 < len(data) <= SMALL_MAX_LENGTH and order in SMALL_PPMD_ORDERS and variant in "HI"
-    kind = (KIND_PPMD_H if variant == "H" else KIND_PPMD_I) + order
-    if variant == "I":
-        coded = _deflate_ppmd(data, order)
-    else:
-        import pyppmd
-        enc = pyppmd.Ppmd7Encoder(order, _ppmd_mem(len(data)))
-        step = PPMD_ENCODE_STEP  # as _deflate_ppmd: pyppmd's first output buffer
-        coded = b"".join([enc.encode(data[i:i + step]) for i in range(0, len(data), step)]
-                         ) + enc.flush(endmark=False)
-    return _verified_small(kind, data, coded)
+    kind = KIND_PPMD_H if variant == "H" else KIND_PPMD_I
+    return _small_frame(kind, order, data, _deflate_ppmd(data, order, variant))
 
 
 def write_small_brotli(data: bytes) -> Optional[bytes]:
@@ -264,43 +262,30 @@ def write_small_brotli(data: bytes) -> Optional[bytes]:
     window), decoded once as write_small_ppmd's (None where that fails)."""
     import brotli
     assert 0 < len(data) <= SMALL_MAX_LENGTH
-    return _verified_small(KIND_BROTLI, data, brotli.compress(data, quality=11, lgwin=BROTLI_LGWIN))
+    return _small_frame(KIND_BROTLI, 0, data, brotli.compress(data, quality=11, lgwin=BROTLI_LGWIN))
 
 
-def _verified_small(kind: int, data: bytes, coded: bytes) -> Optional[bytes]:
+def _small_frame(kind: int, order: int, data: bytes, coded: bytes) -> Optional[bytes]:
     """The small frame of coded, or None where it does not decode back to data."""
-    try:
-        if _inflate_small(kind, coded, len(data)) != data:
-            return None
-    except CorruptDataError:
+    if not _decodes_to(data, lambda: _inflate_small(kind, order, coded, len(data))):
         return None
-    return _small_frame(kind, data, coded)
+    return (_PREFIX.pack(MAGIC, FORMAT_VERSION, kind + order) + _varint(len(data))
+            + _varint(len(coded)) + _CRC.pack(crc32(data)) + coded)
 
 
-def _inflate_small(kind: int, coded: bytes, length: int) -> bytes:
+def _inflate_small(kind: int, order: int, coded: bytes, length: int) -> bytes:
     """A small frame's coded bytes, decoded to at most length bytes (checked to be length)."""
-    if kind == KIND_BROTLI:
-        import brotli
-        d = brotli.Decompressor()
-        try:
-            out = d.process(coded, output_buffer_limit=length + 1)
-        except brotli.error:
-            raise CorruptDataError("brotli frame does not decode") from None
-        if len(out) != length or not d.is_finished():
-            raise CorruptDataError("brotli frame decodes to the wrong length")
-        return out
-    order = kind & 63
-    if base_kind(kind) == KIND_PPMD_I:
-        return _inflate_ppmd(coded, length, order)
-    import pyppmd
-    dec = pyppmd.Ppmd7Decoder(order, _ppmd_mem(length))
+    if kind != KIND_BROTLI:
+        return _inflate_ppmd(coded, length, order, "H" if kind == KIND_PPMD_H else "I")
+    import brotli
+    d = brotli.Decompressor()
     try:
-        out = dec.decode(coded, length)
-    except (ValueError, SystemError, pyppmd.PpmdError):
-        raise CorruptDataError("ppmd frame does not decode") from None
-    if len(out) != length:
-        raise CorruptDataError("ppmd frame decodes to the wrong length")
-    return bytes(out)
+        out = d.process(coded, output_buffer_limit=length + 1)
+    except brotli.error:
+        raise CorruptDataError("brotli frame does not decode") from None
+    if len(out) != length or not d.is_finished():
+        raise CorruptDataError("brotli frame decodes to the wrong length")
+    return out
 
 
 # The warm section of a model frame whose config.warm > 0, after the dictionary section: 1 if
@@ -612,7 +597,7 @@ def inflate(frame: Frame, memlimit: int, cpu_scale: float = 1.0) -> bytes:
     its header, checked against memlimit, and its CPU time bounded (cpu_scale times
     zpaqframe's bound: a slower machine may need more)."""
     if frame.kind in SMALL_KINDS:
-        data = _inflate_small(frame.kind + frame.order, frame.data, frame.length)
+        data = _inflate_small(frame.kind, frame.order, frame.data, frame.length)
     elif frame.kind == KIND_PPMD:
         data = _inflate_ppmd(frame.data, frame.length, frame.order)
     elif frame.kind == KIND_ZPAQ:

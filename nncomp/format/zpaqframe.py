@@ -173,7 +173,8 @@ def decode(stream: bytes, length: int, memlimit: Optional[int] = None,
            cpu_scale: float = 1.0) -> bytes:
     """The stream's data, decoded by libzpaq in a child process limited to its memory and to
     cpu_scale times ZPAQ's CPU-time bound (POSIX; elsewhere, without the `resource` module, to a
-    wall-clock time of 4x that bound); LimitError where that memory is over memlimit (None: only the format's bound)."""
+    wall-clock time of 4x that bound); LimitError where that memory is over memlimit (None:
+    only the format's bound)."""
     memory = check(stream, length)
     seconds = (ZPAQ_CPU_BASE + ZPAQ_CPU_PER_BYTE * length) * cpu_scale
     # the interpreter and libzpaq (~20 MiB), its tables, the input, the output and its copies
